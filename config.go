@@ -1,0 +1,264 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v10"
+	"github.com/joho/godotenv"
+)
+
+// config is everything the app reads from its environment. The names of the
+// three SignalWire variables are the original demo's, so an existing .env
+// keeps working.
+type config struct {
+	ProjectKey     string        `env:"SIGNALWIRE_PROJECT_KEY"`
+	Token          string        `env:"SIGNALWIRE_TOKEN"`
+	Space          string        `env:"SIGNALWIRE_SPACE"`
+	Addr           string        `env:"ADDR"`
+	Port           string        `env:"PORT"`
+	PublicURL      string        `env:"PUBLIC_URL"`
+	SecretKey      string        `env:"SECRET_KEY"`
+	HostPasscode   string        `env:"HOST_PASSCODE"`
+	OpenHosting    bool          `env:"OPEN_HOSTING"`
+	InviteTTL      time.Duration `env:"INVITE_TTL" envDefault:"24h"`
+	MaxMembers     int           `env:"MAX_MEMBERS" envDefault:"20"`
+	TrustedProxies []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	TLSCertFile    string        `env:"TLS_CERT_FILE"`
+	TLSKeyFile     string        `env:"TLS_KEY_FILE"`
+	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
+	LogLevel       string        `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+// minSecretLen is the shortest SECRET_KEY accepted: 32 bytes is the size of
+// an HMAC-SHA256 key below which the key, not the hash, is the weak point.
+const minSecretLen = 32
+
+// Sandbox reports whether no SignalWire account is configured, in which
+// case the app runs against its built-in fake and simulated SDK.
+func (c config) Sandbox() bool {
+	return c.ProjectKey == "" && c.Token == "" && c.Space == ""
+}
+
+// environMap merges a .env file under the process environment: the process
+// wins, and blank values count as unset so that `FOO=` in a .env or a
+// deployment template does not override a default with nothing.
+func environMap(environ []string, dotenvPath string) (map[string]string, error) {
+	m := map[string]string{}
+	if dotenvPath != "" {
+		f, err := os.Open(dotenvPath)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("read %s: %w", dotenvPath, err)
+		default:
+			fileVars, err := godotenv.Parse(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("parse %s: %w", dotenvPath, err)
+			}
+			for k, v := range fileVars {
+				m[k] = v
+			}
+		}
+	}
+	for k, v := range env.ToMap(environ) {
+		m[k] = v
+	}
+	for k, v := range m {
+		if strings.TrimSpace(v) == "" {
+			delete(m, k)
+		}
+	}
+	return m, nil
+}
+
+// loadConfig parses and checks the configuration. Its error lists every
+// problem, one per line, each naming the variable; it never repeats a
+// secret's value.
+func loadConfig(vars map[string]string) (config, error) {
+	var cfg config
+	var problems []string
+	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
+		problems = append(problems, envProblems(err)...)
+	}
+	// A variable that did not parse has its zero value: say so once, not
+	// again as out of range.
+	for _, p := range cfg.check() {
+		name, _, _ := strings.Cut(p, ":")
+		if !slices.ContainsFunc(problems, func(q string) bool { return strings.HasPrefix(q, name+":") }) {
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		return cfg, errors.New(strings.Join(problems, "\n"))
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = ":8080"
+		if cfg.Port != "" {
+			cfg.Addr = ":" + cfg.Port
+		}
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return cfg, nil
+}
+
+// envProblems turns the env package's errors, which name struct fields,
+// into lines that name the variables a user actually sets.
+func envProblems(err error) []string {
+	var agg env.AggregateError
+	errs := []error{err}
+	if errors.As(err, &agg) {
+		errs = agg.Errors
+	}
+	var lines []string
+	for _, e := range errs {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			lines = append(lines, fmt.Sprintf("%s: not a valid %s", envName(pe.Name), pe.Type))
+			continue
+		}
+		lines = append(lines, e.Error())
+	}
+	return lines
+}
+
+func envName(field string) string {
+	f, ok := reflect.TypeFor[config]().FieldByName(field)
+	if !ok {
+		return field
+	}
+	return f.Tag.Get("env")
+}
+
+func (c config) check() []string {
+	var p []string
+	creds := map[string]string{
+		"SIGNALWIRE_PROJECT_KEY": c.ProjectKey,
+		"SIGNALWIRE_TOKEN":       c.Token,
+		"SIGNALWIRE_SPACE":       c.Space,
+	}
+	var missing []string
+	for _, name := range []string{"SIGNALWIRE_PROJECT_KEY", "SIGNALWIRE_TOKEN", "SIGNALWIRE_SPACE"} {
+		if creds[name] == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 && len(missing) < 3 {
+		p = append(p, fmt.Sprintf("%s: missing (set all three SignalWire variables, or none for sandbox mode)", strings.Join(missing, ", ")))
+	}
+	if c.Space != "" {
+		if err := checkSpace(c.Space); err != nil {
+			p = append(p, "SIGNALWIRE_SPACE: "+err.Error())
+		}
+	}
+	if !c.Sandbox() {
+		if c.SecretKey == "" {
+			p = append(p, "SECRET_KEY: required with SignalWire credentials (at least 32 bytes, e.g. `openssl rand -hex 32`)")
+		}
+		if c.HostPasscode == "" && !c.OpenHosting {
+			p = append(p, "HOST_PASSCODE: required with SignalWire credentials unless OPEN_HOSTING=true")
+		}
+	}
+	if c.SecretKey != "" && len(c.SecretKey) < minSecretLen {
+		p = append(p, fmt.Sprintf("SECRET_KEY: too short (%d bytes, need at least %d)", len(c.SecretKey), minSecretLen))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			p = append(p, "PUBLIC_URL: must be an absolute http:// or https:// URL such as https://rooms.example.com")
+		}
+	}
+	if c.InviteTTL <= 0 {
+		p = append(p, "INVITE_TTL: must be a positive duration such as 24h")
+	}
+	if c.MaxMembers < 1 || c.MaxMembers > 300 {
+		p = append(p, fmt.Sprintf("MAX_MEMBERS: must be between 1 and 300 (got %d)", c.MaxMembers))
+	}
+	if _, err := parseProxies(c.TrustedProxies); err != nil {
+		p = append(p, "TRUSTED_PROXIES: "+err.Error())
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		p = append(p, "TLS_CERT_FILE, TLS_KEY_FILE: set both or neither")
+	}
+	for name, path := range map[string]string{"TLS_CERT_FILE": c.TLSCertFile, "TLS_KEY_FILE": c.TLSKeyFile} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			p = append(p, name+": cannot read "+path)
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		p = append(p, fmt.Sprintf("LOG_FORMAT: must be text or json (got %q)", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p = append(p, fmt.Sprintf("LOG_LEVEL: must be debug, info, warn or error (got %q)", c.LogLevel))
+	}
+	return p
+}
+
+// checkSpace accepts a bare host or a base URL. Plain http is only for a
+// fake on this machine: credentials must never cross a network in clear.
+func checkSpace(space string) error {
+	if !strings.Contains(space, "://") {
+		if strings.ContainsAny(space, "/?# @") {
+			return errors.New("must be a host such as example.signalwire.com")
+		}
+		return nil
+	}
+	u, err := url.Parse(space)
+	if err != nil || u.Host == "" {
+		return errors.New("must be a host such as example.signalwire.com or a base URL")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return errors.New("http:// is only allowed for loopback hosts; use https://")
+	default:
+		return fmt.Errorf("unsupported scheme %q", u.Scheme)
+	}
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// parseProxies accepts CIDRs and bare addresses, the two forms Fiber's
+// trusted proxy check understands.
+func parseProxies(in []string) ([]string, error) {
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(s); err != nil {
+			if _, err := netip.ParseAddr(s); err != nil {
+				return nil, fmt.Errorf("%q is not a CIDR or IP address", s)
+			}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

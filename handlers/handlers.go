@@ -1,0 +1,147 @@
+// Package handlers is swrooms' HTTP surface: the Fiber app, its routes,
+// and the handlers that turn requests into SignalWire calls and templ views.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
+
+	"github.com/swrooms/swrooms/roster"
+	"github.com/swrooms/swrooms/signalwire"
+	"github.com/swrooms/swrooms/views"
+)
+
+// Video is what the handlers need of SignalWire's Video REST API.
+type Video interface {
+	EnsureRoom(ctx context.Context, p signalwire.CreateRoomParams) (*signalwire.Room, error)
+	CreateRoomToken(ctx context.Context, p signalwire.RoomTokenParams) (string, error)
+	ListRoomSessions(ctx context.Context, p signalwire.ListRoomSessionsParams) ([]signalwire.RoomSession, error)
+}
+
+var _ Video = (*signalwire.Client)(nil)
+
+// Config is the part of the app's configuration the handlers act on.
+type Config struct {
+	// Sandbox shows the sandbox banner.
+	Sandbox bool
+	// SimulatedSDK makes room pages load the simulated SDK instead of the
+	// real one. Sandbox mode sets it; so can tests, through run's options,
+	// never through the environment.
+	SimulatedSDK bool
+	SecretKey    []byte
+	HostPasscode string
+	OpenHosting  bool
+	InviteTTL    time.Duration
+	MaxMembers   int
+	// PublicURL, when set, is the base of the links the app hands out.
+	PublicURL string
+	// TrustedProxies are the CIDRs whose X-Forwarded-* headers are believed.
+	TrustedProxies []string
+	// SecureCookies marks cookies Secure even when a request arrives over
+	// plain HTTP, as it does behind a TLS-terminating proxy.
+	SecureCookies bool
+	// SignalWireTimeout bounds each call to SignalWire; Fiber v2 never
+	// cancels a request's context when the browser goes away.
+	SignalWireTimeout time.Duration
+	// LiveRoomsInterval is how often the live-room list may ask SignalWire.
+	LiveRoomsInterval time.Duration
+}
+
+// Handlers holds the dependencies of every route.
+type Handlers struct {
+	cfg    Config
+	video  Video
+	roster roster.Store
+	log    *slog.Logger
+	status *Status
+	now    func() time.Time
+	sign   signer
+	assets views.Assets
+
+	// knownRooms remembers rooms that exist so that a second host of the
+	// same room costs no SignalWire call.
+	knownRooms *expirable.LRU[string, struct{}]
+	live       liveCache
+}
+
+// Deps are what New needs besides the configuration.
+type Deps struct {
+	Video  Video
+	Roster roster.Store
+	Log    *slog.Logger
+	// Status reports whether SignalWire has accepted the credentials.
+	Status *Status
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New builds the handlers.
+func New(cfg Config, d Deps) *Handlers {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Status == nil {
+		d.Status = NewStatus()
+	}
+	if cfg.SignalWireTimeout == 0 {
+		cfg.SignalWireTimeout = 15 * time.Second
+	}
+	if cfg.LiveRoomsInterval == 0 {
+		cfg.LiveRoomsInterval = 5 * time.Second
+	}
+	return &Handlers{
+		cfg:        cfg,
+		video:      d.Video,
+		roster:     d.Roster,
+		log:        d.Log,
+		status:     d.Status,
+		now:        d.Now,
+		sign:       signer{key: cfg.SecretKey},
+		assets:     newAssets(cfg.SimulatedSDK),
+		knownRooms: expirable.NewLRU[string, struct{}](10_000, nil, time.Hour),
+	}
+}
+
+// Status is what the app knows of SignalWire: whether it has answered
+// and whether it rejected the credentials. The startup check writes it;
+// /readyz and every page read it.
+type Status struct {
+	mu       sync.RWMutex
+	ready    bool
+	rejected string
+}
+
+// NewStatus returns a status that is not ready yet.
+func NewStatus() *Status { return &Status{} }
+
+// SetReady records that SignalWire accepted a call.
+func (s *Status) SetReady() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready, s.rejected = true, ""
+}
+
+// SetRejected records that SignalWire refused the credentials for space.
+func (s *Status) SetRejected(space string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready, s.rejected = false, space
+}
+
+// Ready reports whether SignalWire has answered.
+func (s *Status) Ready() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.ready
+}
+
+// Rejected returns the space whose credentials were refused, or "".
+func (s *Status) Rejected() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.rejected
+}

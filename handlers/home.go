@@ -1,0 +1,171 @@
+package handlers
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"github.com/a-h/templ"
+	"math/rand/v2"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/swrooms/swrooms/signalwire"
+	"github.com/swrooms/swrooms/views"
+)
+
+// home handles "GET /": the room picker, prefilled from ?room= and ?user=
+// as in the original demo.
+func (h *Handlers) home(c *fiber.Ctx) error {
+	p := h.picker(c)
+	p.Room, p.User = "Main_Office", fmt.Sprintf("user_%04d", rand.IntN(10000))
+	if r := c.Query("room"); r != "" {
+		p.Room, _ = normalizeRoom(r)
+	}
+	if u := c.Query("user"); u != "" {
+		p.User, _ = normalizeUser(u)
+	}
+	return h.render(c, fiber.StatusOK, "Start a room", views.Home(p))
+}
+
+func (h *Handlers) picker(c *fiber.Ctx) views.Picker {
+	_, isHost := h.hostSession(c)
+	return views.Picker{
+		NeedPasscode: !h.cfg.OpenHosting && h.cfg.HostPasscode != "" && !isHost,
+		OpenHosting:  h.cfg.OpenHosting,
+		IsHost:       isHost,
+		CSRFToken:    csrfToken(c),
+		Errors:       views.FieldErrors{},
+	}
+}
+
+// validateField handles "POST /rooms/validate": the message for the one
+// field being typed in, swapped in place by htmx.
+func (h *Handlers) validateField(c *fiber.Ctx) error {
+	var field, msg string
+	switch {
+	case c.Request().PostArgs().Has("room"):
+		field = "room"
+		_, msg = normalizeRoom(c.FormValue("room"))
+	case c.Request().PostArgs().Has("user"):
+		field = "user"
+		_, msg = normalizeUser(c.FormValue("user"))
+	default:
+		return badRequest("Nothing to check: send a room or user field.")
+	}
+	return h.render(c, fiber.StatusOK, "Check", views.FieldError(field, msg))
+}
+
+// createRoom handles "POST /rooms": redirect to the room, or the form with
+// problems (422). It makes sure the room exists on SignalWire and grants
+// this browser the host capability for it.
+func (h *Handlers) createRoom(c *fiber.Ctx) error {
+	p := h.picker(c)
+	var room, user string
+	room, p.Errors["room"] = normalizeRoom(c.FormValue("room"))
+	user, p.Errors["user"] = normalizeUser(c.FormValue("user"))
+	p.Room, p.User = room, user
+
+	hs, isHost := h.hostSession(c)
+	if !isHost {
+		if !h.cfg.OpenHosting && h.cfg.HostPasscode != "" {
+			given := c.FormValue("passcode")
+			if subtle.ConstantTimeCompare([]byte(given), []byte(h.cfg.HostPasscode)) != 1 {
+				p.Errors["passcode"] = "That passcode is not right."
+				if given == "" {
+					p.Errors["passcode"] = "Enter the host passcode."
+				}
+			}
+		}
+		hs = hostSession{Exp: h.now().Add(hostTTL).Unix()}
+	}
+	if p.Errors["room"] != "" || p.Errors["user"] != "" || p.Errors["passcode"] != "" {
+		return h.render(c, fiber.StatusUnprocessableEntity, "Start a room", h.pickerFormOrPage(c, p))
+	}
+
+	if err := h.ensureRoom(c.UserContext(), room); err != nil {
+		return err
+	}
+	h.setHostSession(c, hs.with(room))
+	return h.redirect(c, "/rooms/"+url.PathEscape(room)+"?user="+url.QueryEscape(user))
+}
+
+// pickerFormOrPage: htmx swaps just the form; a plain post gets the page.
+func (h *Handlers) pickerFormOrPage(c *fiber.Ctx, p views.Picker) templ.Component {
+	if isFragment(c) {
+		return views.PickerForm(p)
+	}
+	return views.Home(p)
+}
+
+// ensureRoom creates the room once; later hosts of a known room cost no
+// SignalWire call.
+func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
+	if _, ok := h.knownRooms.Get(room); ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalWireTimeout)
+	defer cancel()
+	if _, err := h.video.EnsureRoom(ctx, signalwire.CreateRoomParams{
+		Name: room, DisplayName: room, MaxMembers: h.cfg.MaxMembers,
+	}); err != nil {
+		return fmt.Errorf("ensure room %q: %w", room, err)
+	}
+	h.knownRooms.Add(room, struct{}{})
+	return nil
+}
+
+// liveRooms handles "GET /rooms/live": the fragment of rooms in session,
+// for hosts only.
+func (h *Handlers) liveRooms(c *fiber.Ctx) error {
+	if _, ok := h.hostSession(c); !ok {
+		return forbidden("Only hosts can see which rooms are live.", "/", "Back to the room picker")
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.render(c, fiber.StatusOK, "Live rooms", views.LiveRoomList(h.live.get(c.UserContext(), h)))
+}
+
+// liveCache makes any number of open pickers cost SignalWire at most one
+// list call per interval: callers that arrive while a fetch is due wait
+// for it and share its answer.
+type liveCache struct {
+	mu      sync.Mutex
+	fetched time.Time
+	rooms   views.LiveRooms
+}
+
+func (l *liveCache) get(ctx context.Context, h *Handlers) views.LiveRooms {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.fetched.IsZero() && h.now().Sub(l.fetched) < h.cfg.LiveRoomsInterval {
+		return l.rooms
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalWireTimeout)
+	defer cancel()
+	sessions, err := h.video.ListRoomSessions(ctx, signalwire.ListRoomSessionsParams{Status: "in-progress", PageSize: 100, MaxPages: 1})
+	l.fetched = h.now()
+	if err != nil {
+		h.log.Warn("list live rooms", "err", err)
+		l.rooms.Unavailable = true
+		return l.rooms
+	}
+	rooms := make([]views.LiveRoom, 0, len(sessions))
+	for _, s := range sessions {
+		lr := views.LiveRoom{Name: s.Name, DisplayName: s.DisplayName}
+		if lr.DisplayName == "" {
+			lr.DisplayName = s.Name
+		}
+		if s.StartTime != nil {
+			lr.Since = s.StartTime.Format("15:04")
+		}
+		if validRoom(s.Name) {
+			rooms = append(rooms, lr)
+		}
+	}
+	sort.Slice(rooms, func(i, j int) bool { return rooms[i].Name < rooms[j].Name })
+	l.rooms = views.LiveRooms{Rooms: rooms}
+	return l.rooms
+}

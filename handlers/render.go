@@ -1,0 +1,47 @@
+package handlers
+
+import (
+	"github.com/a-h/templ"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/swrooms/swrooms/views"
+)
+
+// render writes content as a full page, or as the bare fragment when htmx
+// asked for one. It is the only place that reads htmx's request headers.
+func (h *Handlers) render(c *fiber.Ctx, status int, title string, content templ.Component) error {
+	c.Vary("HX-Request")
+	c.Status(status).Type("html", "utf-8")
+	if isFragment(c) {
+		return content.Render(c.UserContext(), c.Response().BodyWriter())
+	}
+	return views.Layout(h.shell(c, title), content).Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// isFragment: an htmx request wants a fragment, except a boosted link or a
+// history restore, which replace the whole page.
+func isFragment(c *fiber.Ctx) bool {
+	return c.Get("HX-Request") == "true" && c.Get("HX-Boosted") == "" && c.Get("HX-History-Restore-Request") == ""
+}
+
+// redirect sends the browser to url after a form post: 303 for a plain
+// post; for htmx, 204 with HX-Redirect, since the XHR would follow a 303
+// silently and swap the target page into the form.
+func (h *Handlers) redirect(c *fiber.Ctx, url string) error {
+	c.Vary("HX-Request")
+	if c.Get("HX-Request") == "true" {
+		c.Set("HX-Redirect", url)
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	return c.Redirect(url, fiber.StatusSeeOther)
+}
+
+func (h *Handlers) shell(c *fiber.Ctx, title string) views.Shell {
+	return views.Shell{
+		Title:       title,
+		Sandbox:     h.cfg.Sandbox,
+		CSRFToken:   csrfToken(c),
+		Assets:      h.assets,
+		OpenHosting: h.cfg.OpenHosting,
+	}
+}

@@ -1,0 +1,184 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/swrooms/swrooms/signalwire"
+	"github.com/swrooms/swrooms/views"
+)
+
+// Role policy: what each kind of participant may do. The REST client only
+// knows the strings; which role gets which is decided here.
+var (
+	guestPermissions = []signalwire.Permission{
+		signalwire.PermSelfAudioMute, signalwire.PermSelfAudioUnmute,
+		signalwire.PermSelfVideoMute, signalwire.PermSelfVideoUnmute,
+		signalwire.PermSelfDeaf, signalwire.PermSelfUndeaf,
+		signalwire.PermSelfSetInputVolume, signalwire.PermSelfSetOutputVolume,
+		signalwire.PermSelfSetInputSensitivity,
+		signalwire.PermSelfRaiseHand, signalwire.PermSelfLowerHand,
+		signalwire.PermSelfScreenShare,
+	}
+	moderatorPermissions = append(append([]signalwire.Permission{}, guestPermissions...),
+		signalwire.PermMemberAudioMute, signalwire.PermMemberAudioUnmute,
+		signalwire.PermMemberVideoMute, signalwire.PermMemberVideoUnmute,
+		signalwire.PermMemberRemove, signalwire.PermMemberLowerHand,
+		signalwire.PermRoomListAvailableLayouts, signalwire.PermRoomSetLayout,
+		signalwire.PermRoomLock, signalwire.PermRoomUnlock,
+		signalwire.PermRoomRecording,
+		signalwire.PermRoomHideVideoMuted, signalwire.PermRoomShowVideoMuted,
+	)
+)
+
+// hostRoom handles "GET /rooms/:room": the moderator page for a browser
+// holding the host capability for this room, or a 403 page.
+func (h *Handlers) hostRoom(c *fiber.Ctx) error {
+	room := c.Params("room")
+	if !validRoom(room) {
+		return badRequest("That is not a valid room name. Room names use only letters, digits, _ and -.")
+	}
+	if !h.isHostOf(c, room) {
+		return forbidden("Only the host of "+room+" can open this page. If you are the host, start the room from the room picker; if you are a guest, ask the host for an invite link.",
+			"/?room="+url.QueryEscape(room), "Start this room")
+	}
+	user, _ := normalizeUser(c.Query("user"))
+	inv := h.sign.newInvite(room, h.now().Add(h.cfg.InviteTTL))
+	p := views.RoomPage{
+		Room:          room,
+		Role:          views.RoleModerator,
+		User:          user,
+		InviteURL:     h.baseURL(c) + inviteURL(inv),
+		InviteExpires: h.now().Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
+		Config:        h.islandConfig(c, room, views.RoleModerator, user, nil),
+		SDKURL:        h.assets.SDK,
+		IslandURL:     h.assets.Room,
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.render(c, fiber.StatusOK, room, views.Room(p))
+}
+
+// guestRoom handles "GET /guest?room=&exp=&sig=": the guest page for a
+// valid invite, or a 403 page. It never creates a room.
+func (h *Handlers) guestRoom(c *fiber.Ctx) error {
+	inv, ok := h.sign.checkInvite(c.Query("room"), c.Query("exp"), c.Query("sig"), h.now())
+	if !ok {
+		return forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
+	}
+	user, _ := normalizeUser(c.Query("user"))
+	p := views.RoomPage{
+		Room:      inv.Room,
+		Role:      views.RoleGuest,
+		User:      user,
+		Config:    h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig}),
+		SDKURL:    h.assets.SDK,
+		IslandURL: h.assets.Room,
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return h.render(c, fiber.StatusOK, inv.Room, views.Room(p))
+}
+
+func (h *Handlers) islandConfig(c *fiber.Ctx, room, role, user string, inv *views.Invite) views.IslandConfig {
+	base := "/rooms/" + url.PathEscape(room)
+	return views.IslandConfig{
+		Room: room, Role: role, User: user,
+		TokenURL: base + "/token", EventsURL: base + "/events",
+		CSRF: csrfToken(c), Invite: inv,
+	}
+}
+
+func inviteURL(inv invite) string {
+	q := url.Values{}
+	q.Set("room", inv.Room)
+	q.Set("exp", strconv.FormatInt(inv.Exp, 10))
+	q.Set("sig", inv.Sig)
+	return "/guest?" + q.Encode()
+}
+
+// baseURL is PUBLIC_URL, or what the request says (trusting proxies'
+// headers only from TRUSTED_PROXIES).
+func (h *Handlers) baseURL(c *fiber.Ctx) string {
+	if h.cfg.PublicURL != "" {
+		return h.cfg.PublicURL
+	}
+	return c.Protocol() + "://" + c.Hostname()
+}
+
+func (h *Handlers) isHostOf(c *fiber.Ctx, room string) bool {
+	hs, ok := h.hostSession(c)
+	return ok && hs.has(room)
+}
+
+// tokenRequest is the Join button's body.
+type tokenRequest struct {
+	User   string        `json:"user"`
+	Invite *views.Invite `json:"invite"`
+	// AudioMuted and VideoMuted join with the microphone or camera off.
+	AudioMuted bool `json:"audio_muted"`
+	VideoMuted bool `json:"video_muted"`
+}
+
+// tokenResponse carries the room token to the island, with the seat
+// credential that authorises its event posts.
+type tokenResponse struct {
+	Token string `json:"token"`
+	Seat  string `json:"seat"`
+	Role  string `json:"role"`
+	User  string `json:"user"`
+}
+
+// roomToken handles "POST /rooms/:room/token": a moderator token for the
+// room's host, a guest token for a valid invite, else 403. It is asked for
+// at Join time, never rendered into a page, never logged.
+func (h *Handlers) roomToken(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	room := c.Params("room")
+	if !validRoom(room) {
+		return badRequest("That is not a valid room name.")
+	}
+	var req tokenRequest
+	if err := json.Unmarshal(c.Body(), &req); err != nil {
+		return badRequest("The join request could not be read. Reload the page and try again.")
+	}
+	user, problem := normalizeUser(req.User)
+	if problem != "" {
+		return &userError{status: fiber.StatusUnprocessableEntity, title: "Check your name", message: problem}
+	}
+
+	role, perms := "", []signalwire.Permission(nil)
+	switch {
+	case h.isHostOf(c, room):
+		role, perms = views.RoleModerator, moderatorPermissions
+	case req.Invite != nil:
+		inv, ok := h.sign.checkInvite(req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, h.now())
+		if !ok || inv.Room != room {
+			return forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
+		}
+		role, perms = views.RoleGuest, guestPermissions
+	default:
+		return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
+	}
+
+	ctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.SignalWireTimeout)
+	defer cancel()
+	tok, err := h.video.CreateRoomToken(ctx, signalwire.RoomTokenParams{
+		RoomName:       room,
+		UserName:       user,
+		Permissions:    perms,
+		JoinAs:         signalwire.JoinAsMember,
+		AutoCreateRoom: signalwire.Bool(false), // rooms are created by hosts, never by a join
+		JoinAudioMuted: signalwire.Bool(req.AudioMuted),
+		JoinVideoMuted: signalwire.Bool(req.VideoMuted),
+	})
+	if err != nil {
+		return fmt.Errorf("room token for %q: %w", room, err)
+	}
+	st := seat{Room: room, Role: role, ID: randomID(12), Exp: h.now().Add(seatTTL).Unix()}
+	h.log.Info("join", "room", room, "role", role, "seat", st.ID)
+	return c.JSON(tokenResponse{Token: tok, Seat: h.sign.encodeSeat(st), Role: role, User: user})
+}

@@ -1,0 +1,94 @@
+package handlers
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/csrf"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// bodyLimit bounds every request body; the largest legitimate one is an
+// event batch (see maxEventBody).
+const bodyLimit = 256 << 10
+
+// NewApp builds the Fiber app: settings, middleware and the whole HTTP
+// surface in one place.
+func NewApp(h *Handlers) *fiber.App {
+	app := fiber.New(fiber.Config{
+		// Immutable copies every string Fiber hands out, so room and user
+		// names can outlive the request (caches, roster, logs).
+		Immutable:               true,
+		BodyLimit:               bodyLimit,
+		ReadTimeout:             15 * time.Second,
+		WriteTimeout:            30 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		ErrorHandler:            h.handleError,
+		DisableStartupMessage:   true,
+		EnableTrustedProxyCheck: true, // without it Fiber believes X-Forwarded-* from anyone
+		TrustedProxies:          h.cfg.TrustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+	})
+
+	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
+	app.Use(helmet.New(helmet.Config{
+		ContentSecurityPolicy: contentSecurityPolicy,
+		ReferrerPolicy:        "no-referrer",
+		PermissionPolicy:      "camera=(self), microphone=(self), display-capture=(self), speaker-selection=(self)",
+		// COEP require-corp buys nothing here and would block the SDK's
+		// media elements in some browsers.
+		CrossOriginEmbedderPolicy: "unsafe-none",
+	}))
+
+	app.Get("/healthz", h.healthz)
+	app.Get("/readyz", h.readyz)
+	app.Get("/favicon.ico", h.favicon)
+	app.Use("/public", h.static())
+
+	app.Use(h.requireSignalWire)
+	app.Use(csrf.New(csrf.Config{
+		Extractor:      csrfExtractor,
+		CookieName:     "swr_csrf",
+		CookieSameSite: "Lax",
+		CookieHTTPOnly: true,
+		CookieSecure:   h.cfg.SecureCookies,
+		Expiration:     csrfTTL,
+		KeyGenerator:   h.newCSRFToken,
+		Storage:        csrfStorage{sign: h.sign, now: h.now},
+		ContextKey:     csrfContextKey,
+		ErrorHandler:   h.csrfFailed,
+		// Event posts carry a signed seat credential in a header, which a
+		// cross-site form cannot send, and must survive a server restart.
+		Next: func(c *fiber.Ctx) bool { return c.Route().Name == routeEvents },
+	}))
+
+	app.Get("/", h.home)
+	app.Post("/rooms/validate", h.validateField)
+	app.Post("/rooms", limiter.New(limiter.Config{
+		// Counts failed posts only: a wrong passcode, typed again and again.
+		Max:                    10,
+		Expiration:             time.Minute,
+		SkipSuccessfulRequests: true,
+		KeyGenerator:           func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached:           h.tooManyAttempts,
+	}), h.createRoom)
+	app.Get("/rooms/live", h.liveRooms)
+	app.Get("/rooms/:room", h.hostRoom)
+	app.Post("/rooms/:room/token", h.roomToken)
+	app.Post("/rooms/:room/events", h.roomEvents).Name(routeEvents)
+	app.Get("/guest", h.guestRoom)
+
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	return app
+}
+
+const routeEvents = "room-events"
+
+// contentSecurityPolicy allows only the app's own scripts and styles; the
+// SDK talks to SignalWire over WebSocket and HTTPS.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; " +
+	"connect-src 'self' wss://*.signalwire.com https://*.signalwire.com; " +
+	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

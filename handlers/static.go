@@ -1,0 +1,72 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/swrooms/swrooms/public"
+	"github.com/swrooms/swrooms/views"
+)
+
+// Pinned vendored files; their names carry the version, so a new version
+// is a new URL and browsers may cache each one forever.
+const (
+	vendorHTMX = "/public/vendor/htmx-2.0.11.min.js"
+	vendorSDK  = "/public/vendor/signalwire-js-3.30.0.umd.js"
+)
+
+// newAssets builds the versioned URLs: our own files get a content hash in
+// the query, so they too can be cached for a year.
+func newAssets(simulated bool) views.Assets {
+	a := views.Assets{
+		CSS:     versioned("css/app.css"),
+		HTMX:    vendorHTMX,
+		Favicon: versioned("favicon.svg"),
+		SDK:     vendorSDK,
+		Room:    versioned("js/room.js"),
+	}
+	if simulated {
+		a.SDK = versioned("js/swsim.js")
+	}
+	return a
+}
+
+func versioned(name string) string {
+	b, err := fs.ReadFile(public.FS(), name)
+	if err != nil {
+		return "/public/" + name
+	}
+	sum := sha256.Sum256(b)
+	return "/public/" + name + "?v=" + hex.EncodeToString(sum[:6])
+}
+
+// static serves the embedded files. The simulated SDK is served only when
+// the app runs with it, so a real deployment never hands it out.
+func (h *Handlers) static() fiber.Handler {
+	files := filesystem.New(filesystem.Config{Root: http.FS(public.FS())})
+	return func(c *fiber.Ctx) error {
+		p := strings.TrimPrefix(c.Path(), "/public")
+		if p == "/js/swsim.js" && !h.cfg.SimulatedSDK {
+			return fiber.ErrNotFound
+		}
+		if strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".go") {
+			return fiber.ErrNotFound
+		}
+		if strings.HasPrefix(p, "/vendor/") || c.Query("v") != "" {
+			c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+		} else {
+			c.Set(fiber.HeaderCacheControl, "no-cache")
+		}
+		return files(c)
+	}
+}
+
+func (h *Handlers) favicon(c *fiber.Ctx) error {
+	return c.Redirect(h.assets.Favicon, fiber.StatusMovedPermanently)
+}

@@ -1,0 +1,243 @@
+// Command swrooms serves SignalWire Video rooms: a room picker, a
+// moderator panel and guest invite links.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/swrooms/swrooms/handlers"
+	"github.com/swrooms/swrooms/roster"
+	"github.com/swrooms/swrooms/signalwire"
+	"github.com/swrooms/swrooms/signalwire/swtest"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Environ(), os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "swrooms:", err)
+		os.Exit(1)
+	}
+}
+
+// runOptions are seams for tests; production sets none of them, and none
+// can be set from the environment.
+type runOptions struct {
+	onListen     func(addr string)
+	simulatedSDK bool
+}
+
+type runOption func(*runOptions)
+
+// withOnListen reports the address once the server listens (for port 0).
+func withOnListen(f func(addr string)) runOption {
+	return func(o *runOptions) { o.onListen = f }
+}
+
+// withSimulatedSDK serves the simulated SDK even with real credentials,
+// for end-to-end tests against a fake API on loopback.
+func withSimulatedSDK() runOption {
+	return func(o *runOptions) { o.simulatedSDK = true }
+}
+
+// shutdownTimeout bounds the drain of in-flight requests after a signal.
+const shutdownTimeout = 5 * time.Second
+
+func run(ctx context.Context, args []string, environ []string, stdout io.Writer, opts ...runOption) error {
+	var ro runOptions
+	for _, o := range opts {
+		o(&ro)
+	}
+	flags := flag.NewFlagSet("swrooms", flag.ContinueOnError)
+	flags.SetOutput(stdout)
+	envFile := flags.String("env-file", ".env", "`file` of variables to load under the process environment (ignored when missing)")
+	if len(args) > 0 {
+		if err := flags.Parse(args[1:]); err != nil {
+			return err
+		}
+	}
+	vars, err := environMap(environ, *envFile)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(vars)
+	if err != nil {
+		return fmt.Errorf("configuration:\n%w", err)
+	}
+	log := newLogger(cfg, stdout)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	secret := []byte(cfg.SecretKey)
+	sandboxMode := cfg.Sandbox()
+	if sandboxMode {
+		fake, closeFake, err := startSandbox(log)
+		if err != nil {
+			return err
+		}
+		defer closeFake()
+		cfg.ProjectKey, cfg.Token, cfg.Space = fake.projectKey, fake.token, fake.url
+		if len(secret) == 0 {
+			secret = make([]byte, 32)
+			_, _ = rand.Read(secret)
+			log.Warn("sandbox mode: no SECRET_KEY, using a random key; invite links and host sessions end when the app stops")
+		}
+		log.Warn("sandbox mode: no SignalWire credentials, using a simulated SignalWire on this machine", "fake", fake.url)
+	}
+
+	client, err := signalwire.NewClient(cfg.Space, cfg.ProjectKey, cfg.Token,
+		signalwire.WithHTTPClient(&http.Client{Timeout: 20 * time.Second}),
+		signalwire.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("configuration:\nSIGNALWIRE_SPACE: %w", err)
+	}
+
+	status := handlers.NewStatus()
+	h := handlers.New(handlers.Config{
+		Sandbox:      sandboxMode,
+		SimulatedSDK: sandboxMode || ro.simulatedSDK,
+		SecretKey:    secret,
+		HostPasscode: cfg.HostPasscode,
+		// A sandbox without a passcode is open: it is one person's machine.
+		OpenHosting:    cfg.OpenHosting || (sandboxMode && cfg.HostPasscode == ""),
+		InviteTTL:      cfg.InviteTTL,
+		MaxMembers:     cfg.MaxMembers,
+		PublicURL:      cfg.PublicURL,
+		TrustedProxies: mustProxies(cfg.TrustedProxies),
+		SecureCookies:  cfg.TLSCertFile != "" || isHTTPS(cfg.PublicURL),
+	}, handlers.Deps{
+		Video:  client,
+		Roster: roster.NewMemoryStore(roster.Limits{}),
+		Log:    log,
+		Status: status,
+	})
+	app := handlers.NewApp(h)
+
+	// Listen first, so that a busy port fails here and now.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS_CERT_FILE, TLS_KEY_FILE: %w", err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		scheme = "https"
+	}
+	addr := ln.Addr().String()
+	log.Info("listening", "addr", scheme+"://"+addr, "sandbox", sandboxMode)
+	if ro.onListen != nil {
+		ro.onListen(addr)
+	}
+
+	go checkSignalWire(ctx, client, status, log)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- app.Listener(ln) }()
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func mustProxies(in []string) []string {
+	out, _ := parseProxies(in) // loadConfig has already rejected bad entries
+	return out
+}
+
+func isHTTPS(u string) bool { return len(u) >= 8 && u[:8] == "https://" }
+
+// checkSignalWire makes one cheap authenticated call at start, retrying
+// until SignalWire answers: /readyz turns 200 then, and a rejected key is
+// reported once, clearly, instead of on every page.
+func checkSignalWire(ctx context.Context, client *signalwire.Client, status *handlers.Status, log *slog.Logger) {
+	delay := time.Second
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := client.Ping(callCtx)
+		cancel()
+		switch {
+		case err == nil:
+			status.SetReady()
+			log.Info("SignalWire answered", "space", client.Space())
+			return
+		case signalwire.IsUnauthorized(err):
+			status.SetRejected(client.Space())
+			log.Error("SignalWire rejected the project key or token for " + client.Space())
+			return
+		case ctx.Err() != nil:
+			return
+		}
+		log.Warn("SignalWire did not answer the startup check; retrying", "err", err, "in", delay)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Minute)
+	}
+}
+
+// sandbox is the fake SignalWire API that sandbox mode runs in-process.
+type sandbox struct {
+	url, projectKey, token string
+}
+
+// startSandbox serves the fake REST API on a loopback port, with random
+// credentials, so the real client code runs unchanged against it.
+func startSandbox(log *slog.Logger) (sandbox, func(), error) {
+	sb := sandbox{projectKey: "sandbox-" + randomHex(8), token: "PT" + randomHex(24)}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return sb, nil, fmt.Errorf("sandbox: %w", err)
+	}
+	fake := swtest.New(sb.projectKey, sb.token, swtest.WithLiveSessionsFromTokens())
+	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("sandbox API stopped", "err", err)
+		}
+	}()
+	sb.url = "http://" + ln.Addr().String()
+	return sb, func() { srv.Close() }, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

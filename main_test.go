@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/swrooms/swrooms/internal/browsertest"
+	"github.com/swrooms/swrooms/signalwire/swtest"
+)
+
+// TestMain starts one browser for the whole binary; tests open tabs.
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// testApp is a running instance of the real run(), on a loopback port.
+type testApp struct {
+	URL  string
+	Logs *syncBuffer
+	// Fake is the fake SignalWire API the app talks to; nil in sandbox
+	// mode, where run() starts its own.
+	Fake   *swtest.Fake
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Test credentials for the fake API. They are fake, but the suite still
+// checks that they never reach a log or a page.
+const (
+	testProjectKey = "test-project-4f2a"
+	testAPIToken   = "PTtest-secret-token-9c1e7d"
+	testSecretKey  = "test-secret-key-that-is-at-least-32-bytes-long"
+)
+
+// startApp runs the app with environ (plus ADDR on a free loopback port)
+// and stops it when the test ends.
+func startApp(t *testing.T, environ []string, opts ...runOption) *testApp {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	app := &testApp{Logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	addrc := make(chan string, 1)
+	environ = append([]string{"ADDR=127.0.0.1:0"}, environ...)
+	opts = append(opts, withOnListen(func(a string) { addrc <- a }))
+	go func() { app.done <- run(ctx, []string{"swrooms", "-env-file="}, environ, app.Logs, opts...) }()
+	select {
+	case addr := <-addrc:
+		app.URL = "http://" + addr
+	case err := <-app.done:
+		cancel()
+		t.Fatalf("run exited before listening: %v\nlogs:\n%s", err, app.Logs)
+	case <-time.After(10 * time.Second):
+		cancel()
+		t.Fatalf("run did not listen within 10s\nlogs:\n%s", app.Logs)
+	}
+	t.Cleanup(func() { app.stop(t) })
+	return app
+}
+
+func (a *testApp) stop(t *testing.T) {
+	t.Helper()
+	a.cancel()
+	select {
+	case err := <-a.done:
+		if err != nil {
+			t.Errorf("run returned %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("run did not stop within 10s")
+	}
+	for _, secret := range []string{testAPIToken, testSecretKey} {
+		if strings.Contains(a.Logs.String(), secret) {
+			t.Errorf("a secret appeared in the logs")
+		}
+	}
+}
+
+// startSandboxApp runs the app with no credentials: sandbox mode.
+func startSandboxApp(t *testing.T, environ ...string) *testApp {
+	t.Helper()
+	return startApp(t, environ)
+}
+
+// startFakeApp runs the app with real configuration against a fake API on
+// loopback, serving the simulated SDK through run's test-only option.
+// Hosting is open unless environ sets HOST_PASSCODE.
+func startFakeApp(t *testing.T, environ ...string) *testApp {
+	t.Helper()
+	fake := swtest.New(testProjectKey, testAPIToken)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	env := []string{
+		"SIGNALWIRE_PROJECT_KEY=" + testProjectKey,
+		"SIGNALWIRE_TOKEN=" + testAPIToken,
+		"SIGNALWIRE_SPACE=" + srv.URL,
+		"SECRET_KEY=" + testSecretKey,
+	}
+	hasPasscode := false
+	for _, e := range environ {
+		hasPasscode = hasPasscode || strings.HasPrefix(e, "HOST_PASSCODE=")
+	}
+	if !hasPasscode {
+		env = append(env, "OPEN_HOSTING=true")
+	}
+	app := startApp(t, append(env, environ...), withSimulatedSDK())
+	app.Fake = fake
+	return app
+}
+
+// get fetches a path of the app with an optional header pair list.
+func (a *testApp) get(t *testing.T, path string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, a.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,3 @@
+// @ts-check
+// Placeholder: the JS island is being written.
+export {};

@@ -1,0 +1,15 @@
+// Package public holds the static files the app serves under /public:
+// the stylesheet, the JS island, the simulated SDK and the vendored npm
+// assets. They are embedded so that the binary is all a deployment needs.
+package public
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed css js vendor favicon.svg
+var files embed.FS
+
+// FS returns the embedded static files.
+func FS() fs.FS { return files }

@@ -1,0 +1,82 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzDecode feeds arbitrary bodies to the decoder and applies what decodes
+// to a fresh store. Seeds, real-shaped batches of every event the island
+// forwards, are in testdata/fuzz/FuzzDecode (made from testdata/batches).
+func FuzzDecode(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := DecodeBytes(data)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("got %v, want ErrMalformed or ErrTooLarge", err)
+			}
+			return
+		}
+		if len(b.Events) > MaxBatchEvents || b.Epoch == "" || len(b.Epoch) > MaxIDBytes {
+			t.Fatalf("decoded %d events, epoch %q: over the limits", len(b.Events), b.Epoch)
+		}
+		lim := Limits{MaxSeats: 1, MaxMembersPerSeat: 4}
+		s := NewMemoryStore(lim)
+		ctx := context.Background()
+		r, err := s.Apply(ctx, seatA, b)
+		if err != nil {
+			if !errors.Is(err, ErrTooManyMembers) {
+				t.Fatalf("apply: got %v, want nil or ErrTooManyMembers", err)
+			}
+			if s.Len() != 0 {
+				t.Fatalf("a failed first batch left %d seats", s.Len())
+			}
+			return
+		}
+		checkRoster(t, r, lim.MaxMembersPerSeat)
+		again, err := s.Apply(ctx, seatA, b)
+		if err != nil || !reflect.DeepEqual(again, r) {
+			t.Fatalf("applying the batch again changed the roster (err %v)", err)
+		}
+	})
+}
+
+// checkRoster asserts what the view relies on.
+func checkRoster(t *testing.T, r Roster, maxMembers int) {
+	t.Helper()
+	people, devices := 0, 0
+	for i, m := range r.Members {
+		if m.ID == "" || len(m.ID) > MaxIDBytes || utf8.RuneCountInString(m.Name) > MaxNameRunes {
+			t.Fatalf("row %d: bad id or name %q %q", i, m.ID, m.Name)
+		}
+		if m.Type == TypeMember {
+			if i != people {
+				t.Fatalf("row %d: a person after a device row", i)
+			}
+			people++
+			if i > 0 {
+				prev := r.Members[i-1]
+				if prev.HandRaised == false && m.HandRaised {
+					t.Fatalf("row %d: a raised hand after a lowered one", i)
+				}
+			}
+		} else {
+			devices++
+		}
+		if m.HandRaised == m.HandRaisedAt.IsZero() {
+			t.Fatalf("row %d: hand raised %v at %v", i, m.HandRaised, m.HandRaisedAt)
+		}
+		for _, c := range m.Children {
+			devices++
+			if c.ParentID != m.ID || c.Type == TypeMember || len(c.Children) != 0 {
+				t.Fatalf("row %d: child %+v does not belong under %q", i, c, m.ID)
+			}
+		}
+	}
+	if people != r.Count || people > maxMembers || devices > maxMembers {
+		t.Fatalf("got %d people (Count %d) and %d devices, limit %d", people, r.Count, devices, maxMembers)
+	}
+}
