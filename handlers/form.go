@@ -28,14 +28,19 @@ func normalizeRoom(in string) (string, string) {
 		return room, fmt.Sprintf("Room names can be at most %d characters.", maxRoomName)
 	case !roomNamePattern.MatchString(room):
 		return room, "Room names can use only letters A–Z, digits, _ and -."
+	case reservedRooms[room]:
+		return room, "That name is reserved; pick another room name."
 	}
 	return room, ""
 }
 
+// reservedRooms are names whose room page URL would be another route.
+var reservedRooms = map[string]bool{"live": true}
+
 // validRoom reports whether a room name taken from a URL is acceptable
 // as is; URLs carry normalized names only.
 func validRoom(room string) bool {
-	return len(room) <= maxRoomName && roomNamePattern.MatchString(room)
+	return len(room) <= maxRoomName && roomNamePattern.MatchString(room) && !reservedRooms[room]
 }
 
 // normalizeUser trims and checks a display name: 1 to 100 printable

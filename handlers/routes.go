@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,8 +12,9 @@ import (
 )
 
 // bodyLimit bounds every request body; the largest legitimate one is an
-// event batch (see maxEventBody).
-const bodyLimit = 256 << 10
+// event batch (roster.MaxBatchBytes), which the handler checks itself so
+// that its 413 is a clear page.
+const bodyLimit = 512 << 10
 
 // NewApp builds the Fiber app: settings, middleware and the whole HTTP
 // surface in one place.
@@ -20,7 +22,10 @@ func NewApp(h *Handlers) *fiber.App {
 	app := fiber.New(fiber.Config{
 		// Immutable copies every string Fiber hands out, so room and user
 		// names can outlive the request (caches, roster, logs).
-		Immutable:               true,
+		Immutable: true,
+		// Room names are case-sensitive on SignalWire, so routes are too:
+		// "/rooms/Live" is a room, "/rooms/live" the live list.
+		CaseSensitive:           true,
 		BodyLimit:               bodyLimit,
 		ReadTimeout:             15 * time.Second,
 		WriteTimeout:            30 * time.Second,
@@ -61,7 +66,7 @@ func NewApp(h *Handlers) *fiber.App {
 		ErrorHandler:   h.csrfFailed,
 		// Event posts carry a signed seat credential in a header, which a
 		// cross-site form cannot send, and must survive a server restart.
-		Next: func(c *fiber.Ctx) bool { return c.Route().Name == routeEvents },
+		Next: isEventPost,
 	}))
 
 	app.Get("/", h.home)
@@ -77,14 +82,26 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Get("/rooms/live", h.liveRooms)
 	app.Get("/rooms/:room", h.hostRoom)
 	app.Post("/rooms/:room/token", h.roomToken)
-	app.Post("/rooms/:room/events", h.roomEvents).Name(routeEvents)
+	app.Post("/rooms/:room/events", h.roomEvents)
 	app.Get("/guest", h.guestRoom)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }
 
-const routeEvents = "room-events"
+// isEventPost matches "POST /rooms/:room/events" before routing, which is
+// when the CSRF middleware must decide.
+func isEventPost(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodPost {
+		return false
+	}
+	rest, ok := strings.CutPrefix(c.Path(), "/rooms/")
+	if !ok {
+		return false
+	}
+	room, tail, _ := strings.Cut(rest, "/")
+	return room != "" && tail == "events"
+}
 
 // contentSecurityPolicy allows only the app's own scripts and styles; the
 // SDK talks to SignalWire over WebSocket and HTTPS.

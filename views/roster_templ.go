@@ -691,7 +691,7 @@ func memberRow(m MemberRow, controls bool) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if controls {
+				if controls && !m.Self {
 					templ_7745c5c3_Err = removeButtons(d).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
