@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +45,7 @@ func startApp(t *testing.T, environ []string, opts ...runOption) *testApp {
 	ctx, cancel := context.WithCancel(context.Background())
 	app := &testApp{Logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	addrc := make(chan string, 1)
-	environ = append([]string{"ADDR=127.0.0.1:0"}, environ...)
+	environ = append([]string{"ADDR=" + nextLoopback() + ":0"}, environ...)
 	opts = append(opts, withOnListen(func(a string) { addrc <- a }))
 	go func() { app.done <- run(ctx, []string{"swrooms", "-env-file="}, environ, app.Logs, opts...) }()
 	select {
@@ -126,6 +128,17 @@ func (a *testApp) get(t *testing.T, path string, header ...string) *http.Respons
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// loopbackHosts counts the addresses handed to test apps.
+var loopbackHosts atomic.Uint32
+
+// nextLoopback gives each app its own loopback address. Browsers scope
+// cookies by host, not port, so apps of parallel tests sharing 127.0.0.1
+// would overwrite each other's CSRF and host cookies in the one browser.
+func nextLoopback() string {
+	n := loopbackHosts.Add(1)
+	return fmt.Sprintf("127.0.%d.%d", 1+n/250, 1+n%250)
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger and the test at once.

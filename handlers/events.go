@@ -46,6 +46,8 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 		return &userError{status: fiber.StatusServiceUnavailable, title: "Server busy", message: "This server is tracking as many calls as it can. The call goes on; the participant list will catch up.", cause: err}
 	case errors.Is(err, roster.ErrTooManyMembers):
 		return &userError{status: fiber.StatusUnprocessableEntity, title: "Too many participants", message: "This room has more participants than the list can show.", cause: err}
+	case errors.Is(err, roster.ErrMalformed):
+		return &userError{status: fiber.StatusBadRequest, title: "Bad update", message: "The participant update could not be read.", cause: err}
 	case errors.Is(err, roster.ErrStaleEpoch):
 		return &userError{status: fiber.StatusConflict, title: "Joined elsewhere", message: "This page's call was replaced by a newer one. Reload the page to rejoin.", cause: err}
 	case err != nil:

@@ -115,7 +115,24 @@ type roomPatch struct {
 	locked, recording, hideVideoMuted *bool
 }
 
-// Decode reads one batch of at most MaxBatchBytes from r.
+// Decode reads one batch of at most MaxBatchBytes from r. The wire format is
+// a JSON object:
+//
+//	{"epoch": "k3J9xQ2mPz", "events": [
+//	  {"seq": 1, "name": "room.joined", "data": {...the SDK's payload...}},
+//	  {"seq": 2, "name": "member.talking", "data": {"member": {"id": "...", "talking": true}}}]}
+//
+// epoch (required, at most MaxIDBytes) is a random id the island picks per
+// join; seq (an integer from 1, unique in the batch) counts every event the
+// island forwards in that epoch, unknown ones included, so that gaps show
+// lost events. data is the SDK handler's argument as it was given, with
+// member fields in snake_case or camelCase. At most MaxBatchEvents events;
+// names and ids are bounded by MaxNameRunes and MaxIDBytes. Events the
+// roster does not use are accepted and counted by Batch.Ignored; see
+// testdata/batches for a sample of each event that is used.
+//
+// Decode returns ErrTooLarge for a body over the limit and an error wrapping
+// ErrMalformed for anything else it refuses.
 func Decode(r io.Reader) (Batch, error) {
 	body, err := io.ReadAll(io.LimitReader(r, MaxBatchBytes+1))
 	if err != nil {

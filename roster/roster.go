@@ -4,9 +4,20 @@
 // The island posts batches of events (see Decode for the wire format); a
 // Store applies them per seat (one viewer's join) and returns the Roster the
 // view renders. The browser holds no roster state of its own, so the store
-// must survive the usual failures of that channel: replayed and duplicated
-// batches (ignored by seq), lost events and server restarts (answered with
-// Roster.NeedsSnapshot so the island sends a fresh member list).
+// must survive the usual failures of that channel:
+//
+//   - Replays: within an epoch, events with a seq already applied are
+//     skipped, so a retried or duplicated batch changes nothing.
+//   - Reordering: the events of a batch apply in seq order, whatever order
+//     they arrive in; a seq lower than one already applied is stale.
+//   - Loss and restarts: a seat with no state, a new epoch, or a gap in seq
+//     sets Roster.NeedsSnapshot until a snapshot (room.joined with members,
+//     or memberList.updated) is applied; the island answers it by sending
+//     the result of getMembers() as a memberList.updated event.
+//   - Rejoins: a new epoch starts an empty roster; batches from the last few
+//     replaced epochs fail with ErrStaleEpoch.
+//
+// Each batch is atomic: if it fails, the seat is as it was.
 package roster
 
 import (
@@ -22,9 +33,11 @@ import (
 
 // Member is one row of the roster as the view shows it.
 type Member struct {
-	ID       string
-	Name     string
-	Type     string // TypeMember, TypeScreen, TypeDevice, or what a newer SDK sends
+	ID   string
+	Name string
+	// Type is TypeMember, TypeScreen or TypeDevice; any other type a newer
+	// SDK sends is shown like a device.
+	Type     string
 	ParentID string // set for screen shares and devices
 
 	AudioMuted bool
@@ -381,9 +394,19 @@ func compareNames(a, b *member) int {
 }
 
 // compareFold compares s and t rune by rune in lower case without allocating,
-// which matters because it runs for every pair the sort compares.
+// which matters because it runs for every pair the sort compares; most names
+// are ASCII, which skips rune decoding.
 func compareFold(s, t string) int {
 	for s != "" && t != "" {
+		if c1, c2 := s[0], t[0]; c1 < utf8.RuneSelf && c2 < utf8.RuneSelf {
+			if c1 != c2 {
+				if c := cmp.Compare(lowerASCII(c1), lowerASCII(c2)); c != 0 {
+					return c
+				}
+			}
+			s, t = s[1:], t[1:]
+			continue
+		}
 		r1, n1 := utf8.DecodeRuneInString(s)
 		r2, n2 := utf8.DecodeRuneInString(t)
 		if r1 != r2 {
@@ -394,4 +417,11 @@ func compareFold(s, t string) int {
 		s, t = s[n1:], t[n2:]
 	}
 	return cmp.Compare(len(s), len(t))
+}
+
+func lowerASCII(c byte) rune {
+	if 'A' <= c && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return rune(c)
 }

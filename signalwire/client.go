@@ -425,11 +425,20 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, method, path st
 	if out == nil {
 		return resp.StatusCode, nil
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBody)).Decode(out); err != nil {
+	// Read first, decode second: a read that fails is the network's fault
+	// (worth a retry on GET), a body that does not decode is the server's.
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return resp.StatusCode, &TransportError{Method: method, Path: path, Err: decodeError(err), decode: isDecodeError(err)}
+		return resp.StatusCode, &TransportError{Method: method, Path: path, Err: fmt.Errorf("read response: %w", unwrapURLError(err))}
+	}
+	if len(body) > maxResponseBody {
+		return resp.StatusCode, &TransportError{Method: method, Path: path, Err: fmt.Errorf("response larger than %d bytes: %w", maxResponseBody, errDecode), decode: true}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return resp.StatusCode, &TransportError{Method: method, Path: path, Err: decodeError(err), decode: true}
 	}
 	return resp.StatusCode, nil
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -179,20 +178,12 @@ func decodeError(err error) error {
 		return fmt.Errorf("malformed JSON in response at byte %d: %w", se.Offset, errDecode)
 	case errors.As(err, &te):
 		return fmt.Errorf("unexpected JSON %s for field %q in response: %w", te.Value, te.Field, errDecode)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("truncated JSON in response: %w", err)
 	}
-	return fmt.Errorf("read response: %w", err)
+	return fmt.Errorf("malformed JSON in response: %w", errDecode)
 }
 
 // errDecode is wrapped by decode failures of a body the server did send.
 var errDecode = errors.New("decode failed")
-
-func isDecodeError(err error) bool {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	return errors.As(err, &se) || errors.As(err, &te)
-}
 
 // parseAPIError reads an error body of either documented shape. Anything
 // else (an HTML page from a proxy, nothing at all) leaves the fields empty:

@@ -33,6 +33,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -171,13 +172,20 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	sw := &statusWriter{ResponseWriter: w}
 	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: recordBody(raw)}
-	defer func() {
-		call.Status = sw.status
-		f.record(call)
-	}()
+	recorded := false
+	recordOnce := func() {
+		if !recorded {
+			recorded = true
+			call.Status = sw.status
+			f.record(call)
+		}
+	}
+	// Recording happens before the answer is flushed (the handler returns
+	// first), so a client that has its answer finds its call recorded.
+	defer recordOnce()
 
 	if flt, ok := f.takeFault(r.Method, r.URL.Path); ok {
-		if done := f.applyFault(sw, r, flt); done {
+		if done := f.applyFault(sw, r, flt, recordOnce); done {
 			return
 		}
 	}
@@ -190,9 +198,9 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(raw))
-	if _, pattern := f.mux.Handler(r); pattern == "" {
+	if _, pattern := f.mux.Handler(r); pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
 		// Unknown path or method: the API answers 404 with a JSON body, not
-		// ServeMux's plain-text 404/405.
+		// ServeMux's plain-text 404/405 or its redirect to a cleaned path.
 		writeError(sw, http.StatusNotFound, "Not Found")
 		return
 	}
@@ -373,7 +381,9 @@ func (f *Fake) takeFault(method, path string) (Fault, bool) {
 }
 
 // applyFault carries out flt and reports whether the request is answered.
-func (f *Fake) applyFault(w *statusWriter, r *http.Request, flt Fault) bool {
+// beforeHangup runs just before a Hangup closes the connection, so that the
+// call is recorded before the client can notice.
+func (f *Fake) applyFault(w *statusWriter, r *http.Request, flt Fault, beforeHangup func()) bool {
 	if flt.Delay > 0 {
 		t := time.NewTimer(flt.Delay)
 		select {
@@ -384,6 +394,7 @@ func (f *Fake) applyFault(w *statusWriter, r *http.Request, flt Fault) bool {
 		}
 	}
 	if flt.Hangup {
+		beforeHangup()
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			conn.Close()
 			return true

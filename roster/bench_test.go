@@ -1,0 +1,141 @@
+package roster
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+)
+
+// uuid makes a SignalWire-shaped id, so that memory figures count real sizes.
+func uuid(room, i int) string {
+	return fmt.Sprintf("%08x-3f0e-4d0b-9a51-%012x", room, i)
+}
+
+// roomJoined20 is a room.joined as the SDK sends it for a 20-member room.
+func roomJoined20(room int) string {
+	members := make([]string, 20)
+	for i := range members {
+		members[i] = fmt.Sprintf(`{"id":%q,"room_id":"0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c06","room_session_id":"3f2e1d0c-b9a8-4765-8432-10fedcba9805",`+
+			`"name":"Participant %d","type":"member","requested_position":"auto","current_position":"standard-%d","meta":{},`+
+			`"handraised":false,"talking":false,"visible":true,"audio_muted":%t,"video_muted":false,"deaf":false,`+
+			`"input_volume":0,"output_volume":0,"input_sensitivity":11.11}`, uuid(room, i), i, i, i%3 == 0)
+	}
+	return body("epoch-1", ev(1, "room.joined", joinedData(uuid(room, 0), members...)))
+}
+
+// typicalBatch is what a lively 20-member room sends in one flush: talking
+// flips, a mute with its per-field variant, and a raised hand.
+func typicalBatch(room int) string {
+	id := func(i int) string { return uuid(room, i) }
+	return body("epoch-1",
+		ev(2, "member.talking.started", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(3)))),
+		ev(3, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(3)))),
+		ev(4, "member.talking.ended", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(3)))),
+		ev(5, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(3)))),
+		ev(6, "member.talking.started", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(7)))),
+		ev(7, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(7)))),
+		ev(8, "member.updated", memberData(fmt.Sprintf(`"id":%q,"name":"Participant 5","type":"member","audio_muted":true,"updated":["audio_muted"]`, id(5)))),
+		ev(9, "member.updated.audioMuted", memberData(fmt.Sprintf(`"id":%q,"name":"Participant 5","type":"member","audio_muted":true,"updated":["audio_muted"]`, id(5)))),
+		ev(10, "member.updated", memberData(fmt.Sprintf(`"id":%q,"handraised":true,"updated":["handraised"]`, id(11)))),
+	)
+}
+
+func mustDecode(tb testing.TB, raw string) Batch {
+	tb.Helper()
+	b, err := DecodeBytes([]byte(raw))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func BenchmarkDecodeBatch(b *testing.B) {
+	raw := []byte(typicalBatch(0))
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeBytes(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkApplyBatch20 applies a typical batch to a 20-member seat and
+// builds the roster the handler renders.
+func BenchmarkApplyBatch20(b *testing.B) {
+	s := NewMemoryStore(Limits{})
+	ctx := context.Background()
+	if _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
+		b.Fatal(err)
+	}
+	tmpl, err := DecodeBytes([]byte(typicalBatch(0)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := Batch{Epoch: tmpl.Epoch, Events: make([]Event, len(tmpl.Events))}
+	next := uint64(2)
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, e := range tmpl.Events {
+			e.Seq = next + uint64(i) // fresh seqs, or the store would skip them
+			batch.Events[i] = e
+		}
+		next += uint64(len(tmpl.Events))
+		r, err := s.Apply(ctx, seatA, batch)
+		if err != nil || r.NeedsSnapshot || r.Count != 20 {
+			b.Fatalf("got count %d needs snapshot %v err %v", r.Count, r.NeedsSnapshot, err)
+		}
+	}
+}
+
+func BenchmarkGet20(b *testing.B) {
+	s := NewMemoryStore(Limits{})
+	ctx := context.Background()
+	if _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, _ := s.Get(ctx, seatA); !ok {
+			b.Fatal("seat missing")
+		}
+	}
+}
+
+// BenchmarkMemory1000Seats reports the live heap of 1,000 seats in 50
+// rooms of 20 members, each seat decoded from its own request as in
+// production (so no strings are shared between seats).
+func BenchmarkMemory1000Seats(b *testing.B) {
+	const rooms, perRoom = 50, 20
+	bodies := make([][]byte, rooms)
+	for r := range bodies {
+		bodies[r] = []byte(roomJoined20(r))
+	}
+	ctx := context.Background()
+	var mb float64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s := NewMemoryStore(Limits{})
+		for r := range rooms {
+			for seat := range perRoom {
+				batch, err := DecodeBytes(bodies[r])
+				if err != nil {
+					b.Fatal(err)
+				}
+				key := SeatKey{Room: fmt.Sprintf("room-%d", r), Seat: fmt.Sprintf("seat-%d-%d", r, seat)}
+				if _, err := s.Apply(ctx, key, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		mb = float64(after.HeapAlloc-before.HeapAlloc) / (1 << 20)
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(mb, "MB")
+	b.ReportMetric(mb*1024/(rooms*perRoom), "KB/seat")
+}
