@@ -12,7 +12,7 @@ import (
 )
 
 // joined hosts room and joins it, returning the seat credential.
-func joined(t *testing.T, e *testEnv, room string) string {
+func joined(t testing.TB, e *testEnv, room string) string {
 	t.Helper()
 	e.host(room, "alice")
 	_, a := e.token(room, map[string]any{"user": "alice"})

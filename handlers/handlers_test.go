@@ -31,7 +31,7 @@ const (
 // testEnv is the app over a fake SignalWire, driven like a browser: a
 // cookie jar and the CSRF token of the last page.
 type testEnv struct {
-	t    *testing.T
+	t    testing.TB
 	app  *fiber.App
 	fake *swtest.Fake
 	jar  *cookiejar.Jar
@@ -39,18 +39,18 @@ type testEnv struct {
 	logs *strings.Builder
 }
 
-func newEnv(t *testing.T, mod ...func(*handlers.Config)) *testEnv {
+func newEnv(t testing.TB, mod ...func(*handlers.Config)) *testEnv {
 	t.Helper()
 	return newEnvClock(t, time.Now, mod...)
 }
 
 // newEnvAt is an app whose clock stands still at now.
-func newEnvAt(t *testing.T, now time.Time, mod ...func(*handlers.Config)) *testEnv {
+func newEnvAt(t testing.TB, now time.Time, mod ...func(*handlers.Config)) *testEnv {
 	t.Helper()
 	return newEnvClock(t, func() time.Time { return now }, mod...)
 }
 
-func newEnvClock(t *testing.T, now func() time.Time, mod ...func(*handlers.Config)) *testEnv {
+func newEnvClock(t testing.TB, now func() time.Time, mod ...func(*handlers.Config)) *testEnv {
 	t.Helper()
 	fake, srv := swtest.NewServer(projectKey, apiToken)
 	t.Cleanup(srv.Close)
@@ -147,7 +147,7 @@ func (e *testEnv) postJSON(path string, v any, header ...string) (*http.Response
 	return e.do(http.MethodPost, path, strings.NewReader(string(b)), header...)
 }
 
-func parse(t *testing.T, body string) *goquery.Document {
+func parse(t testing.TB, body string) *goquery.Document {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {

@@ -308,13 +308,13 @@ func (c *Client) newRequest(method string, u *url.URL, body any) (*http.Request,
 		b, err := json.Marshal(body)
 		if err != nil {
 			// The error text may quote a value; keep only the type's complaint.
-			return nil, fmt.Errorf("signalwire: %s %s: encode request: %T", method, c.relPath(u), err)
+			return nil, fmt.Errorf("signalwire: %s %s: encode request body: unsupported value (%T)", method, cleanText(c.relPath(u)), err)
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, u.String(), rd)
 	if err != nil {
-		return nil, fmt.Errorf("signalwire: %s %s: build request failed", method, c.relPath(u))
+		return nil, fmt.Errorf("signalwire: %s %s: build request failed", method, cleanText(c.relPath(u)))
 	}
 	req.SetBasicAuth(c.creds.user, c.creds.pass)
 	req.Header.Set("Accept", "application/json")
@@ -349,10 +349,15 @@ func (c *Client) do(ctx context.Context, req *http.Request, out any) error {
 		}
 		start := time.Now()
 		status, err := c.attempt(ctx, req, method, path, out)
-		c.log.LogAttrs(ctx, slog.LevelDebug, "signalwire request",
+		attrs := []slog.Attr{
 			slog.String("method", method), slog.String("path", path),
 			slog.Int("status", status), slog.Int("attempt", attempt),
-			slog.Duration("duration", time.Since(start)))
+			slog.Duration("duration", time.Since(start)),
+		}
+		if err != nil {
+			attrs = append(attrs, slog.String("err", err.Error())) // safe: see APIError.Error, TransportError.Error
+		}
+		c.log.LogAttrs(ctx, slog.LevelDebug, "signalwire request", attrs...)
 		if err == nil {
 			return nil
 		}

@@ -1,8 +1,6 @@
 package signalwire_test
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -10,10 +8,6 @@ import (
 
 	"github.com/swrooms/swrooms/signalwire"
 )
-
-func slogText(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // FuzzParseRetryAfter: any header value parses to a non-negative wait or to
 // "absent", without panicking.

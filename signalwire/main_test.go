@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -51,8 +52,11 @@ func seen(err error) error {
 	return err
 }
 
-func (s *leakSink) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug}))
+func (s *leakSink) logger() *slog.Logger { return slogText(s) }
+
+// slogText logs everything, debug included, as text into w.
+func slogText(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
 // check reports the first secret found, or "".

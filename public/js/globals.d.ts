@@ -51,7 +51,11 @@ declare global {
     addMember(partial?: Partial<SwsimMember>): Promise<SwsimMember>;
     /** Removes a member (and its screen shares and devices), as a moderator would. */
     removeMember(id: string): Promise<void>;
-    /** Changes fields of a member and emits the member.updated events for the fields that changed. */
+    /**
+     * Changes fields of a member and emits the member.updated events for the
+     * fields that changed; a change of `talking` emits the member.talking
+     * events instead, as the SDK does.
+     */
     updateMember(id: string, patch: Partial<SwsimMember>): Promise<SwsimMember>;
     /** Makes the next call of the named method (as calls() names it) reject with error, or with a 403 error. */
     rejectNext(method: string, error?: unknown): void;

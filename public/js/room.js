@@ -951,3 +951,5 @@ byId('prejoin-name').addEventListener('keydown', (ev) => {
 });
 
 setupPrejoin();
+// Join does nothing until this point; the mark lets tests (and styles) know.
+byTestId('room-page')?.setAttribute('data-island', 'ready');

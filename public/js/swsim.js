@@ -628,7 +628,11 @@
       this.stopTimer();
       for (const p of this.pending.values()) {
         clearTimeout(p.timer);
-        p.reject(rpcError('400', 'The SDK session is disconnecting'));
+        // The change that ended this session has happened, even though the
+        // host's answer will no longer reach us.
+        const ending = p.op.op === 'end' || (p.op.op === 'leave' && p.op.id === this.session.memberId);
+        if (ending) p.resolve();
+        else p.reject(rpcError('400', 'The SDK session is disconnecting'));
       }
       this.pending.clear();
       this.channel.close();
@@ -1584,7 +1588,10 @@
     },
     async updateMember(id, patch) {
       const s = current();
-      await s.node?.request({ op: 'update', id, patch });
+      // Talking is not a field update for the SDK: it has events of its own.
+      const { talking, ...rest } = patch;
+      if (talking !== undefined) await s.node?.request({ op: 'talk', id, talking });
+      if (Object.keys(rest).length > 0) await s.node?.request({ op: 'update', id, patch: rest });
       const m = s.node?.room?.members.find((x) => x.id === id);
       if (!m) throw new Error(`swsim: no member ${id}`);
       return snapshot(m);

@@ -151,6 +151,7 @@ func TestUnknownRoutesAnswer404JSON(t *testing.T) {
 	_, srv := start(t)
 	for _, p := range []struct{ method, path string }{
 		{"GET", "/nothing"}, {"PATCH", "/rooms"}, {"GET", "/rooms/"}, {"POST", "/room_sessions"},
+		{"GET", "/rooms//x"}, {"GET", "/rooms/../rooms"},
 	} {
 		wantErrorBody(t, send(t, srv, p.method, p.path, ""), 404, "Not Found")
 	}
