@@ -39,7 +39,7 @@ type loadClient struct {
 func newLoadClient(t *testing.T, base string) *loadClient {
 	jar, _ := cookiejar.New(nil)
 	c := &loadClient{http: &http.Client{Jar: jar, Timeout: 10 * time.Second,
-		Transport: &http.Transport{MaxIdleConnsPerHost: 256},
+		Transport:     &http.Transport{MaxIdleConnsPerHost: 256},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, base: base}
 	resp, err := c.http.Get(base + "/")
 	if err != nil {

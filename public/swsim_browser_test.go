@@ -101,22 +101,24 @@ func join(t *testing.T, tab *browsertest.Tab, token string) joinResult {
 
 // member is the snake_case member of the SDK's events.
 type member struct {
-	ID              string         `json:"id"`
-	Name            string         `json:"name"`
-	Type            string         `json:"type"`
-	ParentID        *string        `json:"parent_id"`
-	RoomID          string         `json:"room_id"`
-	RoomSessionID   string         `json:"room_session_id"`
-	AudioMuted      bool           `json:"audio_muted"`
-	VideoMuted      bool           `json:"video_muted"`
-	Deaf            bool           `json:"deaf"`
-	Visible         bool           `json:"visible"`
-	Handraised      bool           `json:"handraised"`
-	Talking         bool           `json:"talking"`
-	InputVolume     float64        `json:"input_volume"`
-	Meta            map[string]any `json:"meta"`
-	Updated         []string       `json:"updated"`
-	CurrentPosition string         `json:"current_position"`
+	ID               string         `json:"id"`
+	Name             string         `json:"name"`
+	Type             string         `json:"type"`
+	ParentID         *string        `json:"parent_id"`
+	RoomID           string         `json:"room_id"`
+	RoomSessionID    string         `json:"room_session_id"`
+	AudioMuted       bool           `json:"audio_muted"`
+	VideoMuted       bool           `json:"video_muted"`
+	Deaf             bool           `json:"deaf"`
+	Visible          bool           `json:"visible"`
+	Handraised       bool           `json:"handraised"`
+	Talking          bool           `json:"talking"`
+	InputVolume      float64        `json:"input_volume"`
+	OutputVolume     float64        `json:"output_volume"`
+	InputSensitivity float64        `json:"input_sensitivity"`
+	Meta             map[string]any `json:"meta"`
+	Updated          []string       `json:"updated"`
+	CurrentPosition  string         `json:"current_position"`
 }
 
 type memberEvent struct {
@@ -296,6 +298,8 @@ func TestSimMemberMethodsChangeTheMemberAndEmitUpdates(t *testing.T) {
 		{"deaf also mutes the microphone", `rs.deaf({memberId: "ADA"})`, ada, []string{"deaf", "audio_muted"}, func(m member) bool { return m.Deaf && m.AudioMuted }},
 		{"undeaf unmutes it", `rs.undeaf({memberId: "ADA"})`, ada, []string{"deaf", "audio_muted"}, func(m member) bool { return !m.Deaf && !m.AudioMuted }},
 		{"setInputVolume sets the volume", `rs.setInputVolume({memberId: "ADA", volume: -12})`, ada, []string{"input_volume"}, func(m member) bool { return m.InputVolume == -12 }},
+		{"setOutputVolume sets the speaker volume", `rs.setOutputVolume({memberId: "ADA", volume: 7})`, ada, []string{"output_volume"}, func(m member) bool { return m.OutputVolume == 7 }},
+		{"setInputSensitivity sets the sensitivity", `rs.setInputSensitivity({memberId: "ADA", value: 80})`, ada, []string{"input_sensitivity"}, func(m member) bool { return m.InputSensitivity == 80 }},
 		{"setRaisedHand raises a hand", `rs.setRaisedHand({memberId: "ADA", raised: true})`, ada, []string{"handraised"}, func(m member) bool { return m.Handraised }},
 		{"setRaisedHand lowers it", `rs.setRaisedHand({memberId: "ADA", raised: false})`, ada, []string{"handraised"}, func(m member) bool { return !m.Handraised }},
 		{"setMemberMeta replaces the meta", `rs.setMemberMeta({memberId: "ADA", meta: {role: "speaker"}})`, ada, []string{"meta"}, func(m member) bool { return m.Meta["role"] == "speaker" }},
@@ -726,6 +730,23 @@ func TestSimHook(t *testing.T) {
 	}
 	waitFor(t, tab, "member.updated.video_muted", "true", nil)
 
+	// Talking has events of its own, in the SDK's order.
+	tab.Eval("simTest.clear()", nil)
+	tab.Eval(fmt.Sprintf(`__swsim.updateMember(%q, {talking: true})`, added.ID), nil)
+	var talking memberEvent
+	waitFor(t, tab, "member.talking", "true", &talking)
+	if talking.Member.ID != added.ID || !talking.Member.Talking || talking.RoomSessionID == "" {
+		t.Errorf("member.talking: got %+v", talking)
+	}
+	tab.Eval(fmt.Sprintf(`__swsim.updateMember(%q, {talking: false})`, added.ID), nil)
+	waitFor(t, tab, "member.talking", "!p.member.talking", nil)
+	var order []string
+	tab.Eval(`simTest.events.map((e) => e.name)`, &order)
+	if want := []string{"member.talking.started", "member.talking.start", "member.talking", "member.talking.ended", "member.talking.stop", "member.talking"}; !slices.Equal(order, want) {
+		t.Errorf("talking events: got %q, want %q", order, want)
+	}
+	tab.WaitCount(`#root [data-swsim-member]`, 3)
+
 	tab.Eval(fmt.Sprintf(`__swsim.removeMember(%q)`, added.ID), nil)
 	waitFor(t, tab, "member.left", fmt.Sprintf("p.member.id === %q", added.ID), nil)
 
@@ -742,6 +763,39 @@ func TestSimHook(t *testing.T) {
 	tab.Eval("__swsim.calls().length", &n)
 	if n != 0 {
 		t.Errorf("calls after clearCalls: got %d", n)
+	}
+}
+
+func TestSimOwnMedia(t *testing.T) {
+	t.Parallel()
+	srv := simServer(t)
+	tab := openSim(t, srv, quietOptions)
+	join(t, tab, roomToken(t, "Moderator", uniqueRoom(t), moderatorPermissions))
+	tab.WaitVisible("#root [data-swsim-self] video")
+	var cameraID string
+	tab.Eval(`SignalWire.WebRTC.getCameraDevices().then((ds) => ds[0].deviceId)`, &cameraID)
+	tab.Eval("__swsim.clearCalls()", nil)
+	for _, call := range []string{
+		fmt.Sprintf("rs.updateCamera({deviceId: %q})", cameraID),
+		`rs.updateMicrophone({deviceId: "default"})`,
+		`rs.updateSpeaker({deviceId: "default"})`,
+	} {
+		if s := settle(t, tab, call); !s.OK {
+			t.Errorf("%s: got %+v", call, s.Error)
+		}
+	}
+	tab.WaitVisible("#root [data-swsim-self] video")
+	var calls []SwsimCall
+	tab.Eval("__swsim.calls()", &calls)
+	var methods []string
+	for _, c := range calls {
+		methods = append(methods, c.Method)
+	}
+	if want := []string{"updateCamera", "updateMicrophone", "updateSpeaker"}; !slices.Equal(methods, want) {
+		t.Errorf("calls: got %q, want %q", methods, want)
+	}
+	if len(calls) > 0 && !strings.Contains(string(calls[0].Args[0]), cameraID) {
+		t.Errorf("updateCamera args: got %s, want the device id", calls[0].Args[0])
 	}
 }
 
@@ -903,6 +957,26 @@ func TestSimTabsShareARoom(t *testing.T) {
 		guest.Eval(fmt.Sprintf(`__swsim.updateMember(%q, {audio_muted: true})`, bot.ID), nil)
 		waitFor(t, guest, "member.updated", fmt.Sprintf("p.member.id === %q && p.member.audio_muted", bot.ID), nil)
 	})
+	t.Run("closing the host's tab hands the room over", func(t *testing.T) {
+		third := openSim(t, srv, opts)
+		late := join(t, third, roomToken(t, "Late", room, guestPermissions))
+		waitFor(t, guest, "member.joined", fmt.Sprintf("p.member.id === %q", late.MemberID), nil)
+		// The guest's session is the host since the moderator left.
+		guest.Navigate("about:blank")
+		var left memberEvent
+		waitFor(t, third, "member.left", `p.member.name === "Guest"`, &left)
+		bot := byName(t, members(t, third), "Shared Bot")
+		start := time.Now()
+		third.Eval(fmt.Sprintf(`__swsim.updateMember(%q, {handraised: !%t})`, bot.ID, bot.Handraised), nil)
+		waitFor(t, third, "member.updated.handraised", fmt.Sprintf("p.member.id === %q", bot.ID), nil)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the change took %v: the new host did not take over at once", d)
+		}
+		guest.Navigate(srv.URL + "/testdata/sim.html")
+		join(t, guest, roomToken(t, "Guest", room, guestPermissions))
+		third.Navigate("about:blank")
+		waitFor(t, guest, "member.left", `p.member.name === "Late"`, nil)
+	})
 	t.Run("removeAllMembers ends the session in every tab", func(t *testing.T) {
 		mod.Eval("simTest.clear()", nil)
 		moderator := join(t, mod, roomToken(t, "Moderator", room, moderatorPermissions))
@@ -914,4 +988,32 @@ func TestSimTabsShareARoom(t *testing.T) {
 		waitFor(t, mod, "room.left", "true", nil)
 		waitFor(t, guest, "room.left", "true", nil)
 	})
+}
+
+// TestSimTabsThatOpenARoomTogetherAgree covers two tabs that both find no
+// host and create the room: the older claim wins and the other tab moves in.
+func TestSimTabsThatOpenARoomTogetherAgree(t *testing.T) {
+	t.Parallel()
+	srv := simServer(t)
+	room := uniqueRoom(t)
+	opts := `{autoplay: false, latencyMs: 5, members: [{name: "Bot"}]}`
+	a, b := openSim(t, srv, opts), openSim(t, srv, opts)
+	// Start both joins without waiting, so that both discover at once.
+	a.Eval(fmt.Sprintf("window.joining = simTest.join(%q); 0", roomToken(t, "A", room, guestPermissions)), nil)
+	b.Eval(fmt.Sprintf("window.joining = simTest.join(%q); 0", roomToken(t, "B", room, guestPermissions)), nil)
+	var ja, jb joinResult
+	a.Eval("window.joining", &ja)
+	b.Eval("window.joining", &jb)
+	for _, tab := range []*browsertest.Tab{a, b} {
+		tab.WaitJS(`__swsim.members().map((m) => m.name).sort().join() === "A,B,Bot"`)
+	}
+	ma, mb := members(t, a), members(t, b)
+	if ma[0].RoomSessionID != mb[0].RoomSessionID {
+		t.Errorf("the tabs ended in different sessions: %s and %s", ma[0].RoomSessionID, mb[0].RoomSessionID)
+	}
+	// Changes still flow both ways.
+	settle(t, a, "rs.audioMute()")
+	waitFor(t, b, "member.updated", fmt.Sprintf("p.member.id === %q && p.member.audio_muted", ja.MemberID), nil)
+	settle(t, b, "rs.audioMute()")
+	waitFor(t, a, "member.updated", fmt.Sprintf("p.member.id === %q && p.member.audio_muted", jb.MemberID), nil)
 }

@@ -1,0 +1,109 @@
+package views_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+
+	"github.com/swrooms/swrooms/views"
+)
+
+func render(t *testing.T, c templ.Component) *goquery.Document {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := c.Render(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func byID(doc *goquery.Document, id string) *goquery.Selection {
+	return doc.Find(`[data-testid="` + id + `"]`)
+}
+
+func TestRosterRowsCarryStateAsAttributesAndText(t *testing.T) {
+	doc := render(t, views.RosterPanel(views.Roster{
+		Moderator: true, Joined: true, Count: 2,
+		Room: views.RoomState{Recording: true, Locked: true, Layout: "2x2", Layouts: []string{"grid-responsive", "2x2"}},
+		Members: []views.MemberRow{
+			{ID: "a", Name: "<img src=x onerror=alert(1)>", AudioMuted: true, Talking: true, HandRaised: true,
+				Children: []views.MemberRow{{ID: "s", Name: "screen", Type: "screen"}}},
+			{ID: "me", Name: "Host", Self: true},
+		},
+	}))
+	rows := byID(doc, "member")
+	if rows.Length() != 2 {
+		t.Fatalf("got %d rows, want 2", rows.Length())
+	}
+	first := rows.First()
+	for attr, want := range map[string]string{"data-member-id": "a", "data-audio-muted": "true", "data-video-muted": "false", "data-talking": "true", "data-hand-raised": "true"} {
+		if got, _ := first.Attr(attr); got != want {
+			t.Errorf("got %s=%q, want %q", attr, got, want)
+		}
+	}
+	if got := first.Find(`[data-testid="member-name"]`).Text(); got != "<img src=x onerror=alert(1)>" {
+		t.Errorf("got name %q, want it as text", got)
+	}
+	if doc.Find("img").Length() != 0 {
+		t.Errorf("got an img element from a name")
+	}
+	for _, id := range []string{"member-mic", "member-talking", "member-hand"} {
+		if first.Find(`[data-testid="`+id+`"]`).Text() == "" {
+			t.Errorf("got no text for %s: state must not be colour alone", id)
+		}
+	}
+	if got := first.Find(`[data-action="audio-unmute"]`).Length(); got != 1 {
+		t.Errorf("got %d unmute buttons for a muted member, want 1", got)
+	}
+	if first.Find(`[data-action="lower-hand"]`).Length() != 1 {
+		t.Errorf("got no lower-hand button for a raised hand")
+	}
+	if first.Find(`[data-testid="member-device"][data-parent-id="a"]`).Length() != 1 {
+		t.Errorf("got no screen share under its owner")
+	}
+	if rows.Last().Find("[data-action]").Length() != 0 {
+		t.Errorf("got controls on the viewer's own row")
+	}
+	if byID(doc, "recording-indicator").Length() != 1 || byID(doc, "locked-indicator").Length() != 1 {
+		t.Errorf("got no recording or lock indicator")
+	}
+	if byID(doc, "unlock").Length() != 1 || byID(doc, "stop-recording").Length() != 1 {
+		t.Errorf("got the wrong lock or recording button for the state")
+	}
+	if got, _ := doc.Find(`[data-action="set-layout"] option[selected]`).Attr("value"); got != "2x2" {
+		t.Errorf("got selected layout %q, want 2x2", got)
+	}
+	if got := byID(doc, "roster-count").Text(); got != "2" {
+		t.Errorf("got count %q, want 2", got)
+	}
+}
+
+func TestGuestRosterHasNoControls(t *testing.T) {
+	doc := render(t, views.RosterPanel(views.Roster{Joined: true, Count: 1, Room: views.RoomState{Recording: true},
+		Members: []views.MemberRow{{ID: "a", Name: "Ann"}}}))
+	if n := doc.Find("[data-action]").Length(); n != 0 {
+		t.Errorf("got %d controls, want none", n)
+	}
+	if byID(doc, "recording-indicator").Length() != 1 {
+		t.Errorf("got no recording indicator for a guest")
+	}
+}
+
+func TestLayoutShowsSandboxBannerOnlyInSandbox(t *testing.T) {
+	for _, sandbox := range []bool{true, false} {
+		doc := render(t, views.Layout(views.Shell{Title: "T", Sandbox: sandbox, CSRFToken: `a"b`}, views.Error(views.ErrorPage{Title: "x", Message: "m"})))
+		if got := byID(doc, "sandbox-banner").Length() == 1; got != sandbox {
+			t.Errorf("got banner %v, want %v", got, sandbox)
+		}
+		if v, _ := doc.Find("body").Attr("hx-headers"); v != `{"X-Csrf-Token":"a\"b"}` {
+			t.Errorf("got hx-headers %q", v)
+		}
+	}
+}
