@@ -94,9 +94,18 @@ func waitIsland(t *testing.T, tab *browsertest.Tab) {
 // joinCall clicks Join and waits until the call and the roster show.
 func joinCall(t *testing.T, tab *browsertest.Tab) {
 	t.Helper()
-	tab.Click(`[data-testid="join"]`)
+	jsClick(t, tab, `[data-testid="join"]`)
 	tab.WaitVisible(`[data-testid="call"]`)
 	tab.WaitVisible(`[data-testid="member"][data-self="true"]`)
+}
+
+// jsClick clicks sel from inside the page. Join sits below the camera
+// preview, which grows when its video starts: a mouse click aimed before
+// that lands beside the button.
+func jsClick(t *testing.T, tab *browsertest.Tab, sel string) {
+	t.Helper()
+	tab.WaitVisible(sel)
+	tab.Eval(fmt.Sprintf(`document.querySelector(%q).click()`, sel), nil)
 }
 
 // openGuest opens an invite link in a new tab of the same browser, so the
@@ -401,9 +410,9 @@ func TestE2EPrejoinShowsDevicesAndJoinsMuted(t *testing.T) {
 	hostRoom(t, tab, app, "e2e_prejoin", "Pia")
 	tab.WaitJS(`document.getElementById('preview').srcObject !== null`)
 	tab.WaitJS(`document.querySelectorAll('#camera-select option').length > 0 && document.querySelectorAll('#mic-select option').length > 0`)
-	tab.Click(`[data-testid="join-camera-off"]`)
+	jsClick(t, tab, `[data-testid="join-camera-off"]`)
 	tab.WaitVisible(`[data-testid="preview-off"]`)
-	tab.Click(`[data-testid="join-mic-off"]`)
+	jsClick(t, tab, `[data-testid="join-mic-off"]`)
 	joinCall(t, tab)
 	// Joining muted is the token's business (join_audio_muted and
 	// join_video_muted), so that the camera and mic can be turned on later.
@@ -422,8 +431,19 @@ func TestE2EJoinRefusalsShowTheReason(t *testing.T) {
 	app := startFakeApp(t, e2eAddr())
 	host := simTab(t, threeMembers...)
 	hostRoom(t, host, app, "e2e_refused", "Rita")
+	// The SDK refuses the join itself: a message, and Join works again.
+	sim(t, host, `rejectNext('join')`)
+	jsClick(t, host, `[data-testid="join"]`)
+	host.WaitJS(`document.querySelector('[data-testid="join-error"]').textContent.includes('Could not join the call')`)
+	host.WaitJS(`!document.querySelector('[data-testid="join"]').disabled`)
+	joinCall(t, host)
+	if host.Count(`[data-testid="join-error"]:not([hidden])`) != 0 {
+		t.Error("the join error still shows after joining")
+	}
+
 	invite := host.Attr(`[data-testid="invite-link"]`, "href")
 
+	// The guest's token request carries a bad signature.
 	guest := simTab(t)
 	guest.AllowConsoleError("403")
 	dropHostCookie(t, guest, app)
@@ -434,7 +454,7 @@ func TestE2EJoinRefusalsShowTheReason(t *testing.T) {
 		window.fetch = (url, init) => {
 			if (String(url).endsWith('/token') && init && init.body) {
 				const b = JSON.parse(init.body);
-				b.invite.sig = 'x' + b.invite.sig.slice(1);
+				b.invite.sig = (b.invite.sig[0] === 'A' ? 'B' : 'A') + b.invite.sig.slice(1);
 				init = {...init, body: JSON.stringify(b)};
 			}
 			return fetch0(url, init);
@@ -444,14 +464,14 @@ func TestE2EJoinRefusalsShowTheReason(t *testing.T) {
 
 	calls := len(app.Fake.CallsTo("POST", "/room_tokens"))
 	guest.Eval(`document.getElementById('prejoin-name').value = '   '`, nil)
-	guest.Click(`[data-testid="join"]`)
+	jsClick(t, guest, `[data-testid="join"]`)
 	guest.WaitVisible(`[data-testid="join-error"]`)
 	if got := guest.Text(`[data-testid="join-error"]`); !strings.Contains(got, "name") {
 		t.Errorf("join error for a blank name: got %q", got)
 	}
 
 	guest.Eval(`document.getElementById('prejoin-name').value = 'Gail'`, nil)
-	guest.Click(`[data-testid="join"]`)
+	jsClick(t, guest, `[data-testid="join"]`)
 	guest.WaitJS(`document.querySelector('[data-testid="join-error"]').textContent.includes('invite link is not valid')`)
 	guest.WaitJS(`!document.querySelector('[data-testid="join"]').disabled`)
 	if n := len(app.Fake.CallsTo("POST", "/room_tokens")); n != calls {
@@ -477,4 +497,100 @@ func TestE2EIslandPassesTypeCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("tsc -p jsconfig.json: %v\n%s", err, out)
 	}
+}
+
+func TestE2ESelfControlsLeaveAndRejoin(t *testing.T) {
+	t.Parallel()
+	app := startFakeApp(t, e2eAddr())
+	tab := simTab(t, threeMembers...)
+	hostRoom(t, tab, app, "e2e_self", "Sam")
+	joinCall(t, tab)
+	tab.WaitCount(`[data-testid="member"]`, 4)
+	self := `[data-testid="member"][data-self="true"]`
+
+	toggles := []struct {
+		action, method, attr, label string
+	}{
+		{"self-mic", "audioMute", "data-audio-muted", "Unmute mic"},
+		{"self-camera", "videoMute", "data-video-muted", "Start camera"},
+		{"self-hand", "setRaisedHand", "data-hand-raised", "Lower hand"},
+	}
+	for _, c := range toggles {
+		sel := fmt.Sprintf(`[data-action=%q]`, c.action)
+		tab.Click(sel)
+		waitSimCall(t, tab, c.method, nil)
+		waitAttr(t, tab, self, c.attr, "true")
+		waitAttr(t, tab, sel, "aria-pressed", "true")
+		if got := tab.Text(sel); got != c.label {
+			t.Errorf("%s label when on: got %q, want %q", c.action, got, c.label)
+		}
+	}
+	for _, c := range simCalls(t, tab, "audioMute") {
+		if len(c.Args) > 0 && c.Args[0]["memberId"] != nil {
+			t.Errorf("self mute named a member: %+v", c)
+		}
+	}
+	tab.Click(`[data-action="self-mic"]`)
+	waitSimCall(t, tab, "audioUnmute", nil)
+	waitAttr(t, tab, self, "data-audio-muted", "false")
+	waitAttr(t, tab, `[data-action="self-mic"]`, "aria-pressed", "false")
+
+	// Screen share: a device row under our own.
+	tab.Click(`[data-action="self-screenshare"]`)
+	waitSimCall(t, tab, "startScreenShare", nil)
+	tab.WaitCount(self+` [data-testid="member-device"][data-type="screen"]`, 1)
+	waitAttr(t, tab, `[data-action="self-screenshare"]`, "aria-pressed", "true")
+	tab.Click(`[data-action="self-screenshare"]`)
+	waitSimCall(t, tab, "screenShare.leave", nil)
+	tab.WaitCount(self+` [data-testid="member-device"]`, 0)
+	waitAttr(t, tab, `[data-action="self-screenshare"]`, "aria-pressed", "false")
+
+	// Leave, then rejoin with a new token.
+	tab.Click(`[data-action="self-leave"]`)
+	tab.WaitVisible(`[data-testid="rejoin"]`)
+	if got := tab.Text(`[data-testid="call-status"]`); !strings.Contains(got, "You left the call") {
+		t.Errorf("status after leaving: got %q", got)
+	}
+	if tab.Count(`[data-testid="call"]:not([hidden])`) != 0 {
+		t.Error("the call still shows after leaving")
+	}
+	tokens := len(app.Fake.CallsTo("POST", "/room_tokens"))
+	tab.Click(`[data-testid="rejoin"]`)
+	tab.WaitVisible(`[data-testid="call"]`)
+	tab.WaitVisible(self)
+	tab.WaitCount(`[data-testid="member"]`, 4)
+	if n := len(app.Fake.CallsTo("POST", "/room_tokens")) - tokens; n != 1 {
+		t.Errorf("token calls for a rejoin: got %d, want 1", n)
+	}
+	if tab.Count(`[data-testid="call-status"]:not([hidden])`) != 0 {
+		t.Error("the status still shows after rejoining")
+	}
+
+	// Losing the connection for good says so and offers to rejoin.
+	sim(t, tab, `emit('room.left', {reason: 'RECONNECTION_ATTEMPT_TIMEOUT'})`)
+	tab.WaitVisible(`[data-testid="rejoin"]`)
+	if got := tab.Text(`[data-testid="call-status"]`); !strings.Contains(got, "connection") {
+		t.Errorf("status after losing the connection: got %q", got)
+	}
+}
+
+func TestE2ECopyInviteLink(t *testing.T) {
+	t.Parallel()
+	app := startSandboxApp(t, e2eAddr())
+	tab := simTab(t, threeMembers...)
+	hostRoom(t, tab, app, "e2e_copy", "Cora")
+	tab.Click(`[data-action="copy-invite"]`)
+	// Headless Chromium may refuse the clipboard; the link is then selected.
+	tab.WaitJS(`['Copied', 'Press Ctrl+C to copy'].includes(document.querySelector('[data-action="copy-invite"]').textContent)`)
+	var got struct {
+		Label     string `json:"label"`
+		Selection string `json:"selection"`
+		Href      string `json:"href"`
+	}
+	tab.Eval(`({label: document.querySelector('[data-action="copy-invite"]').textContent, selection: String(window.getSelection()), href: document.querySelector('[data-testid="invite-link"]').href})`, &got)
+	t.Logf("copy-invite answered %q", got.Label)
+	if got.Label != "Copied" && got.Selection != got.Href {
+		t.Errorf("fallback: selection %q, want the link %q", got.Selection, got.Href)
+	}
+	tab.WaitJS(`document.querySelector('[data-action="copy-invite"]').textContent === 'Copy link'`)
 }

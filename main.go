@@ -158,9 +158,11 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	start := time.Now()
 	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,5 +113,29 @@ func TestRejectedCredentialsShowOnePageAndStayUnready(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "rejected the project key or token") {
 		t.Errorf("got %d %q, want the 503 page saying the credentials were rejected", resp.StatusCode, body)
+	}
+}
+
+// TestRunExitsCleanlyOnSIGTERM sends the process a real SIGTERM. It is not
+// parallel: the top-level parallel tests wait until it is done, so no other
+// run() sees the signal.
+func TestRunExitsCleanlyOnSIGTERM(t *testing.T) {
+	app := startSandboxApp(t)
+	app.get(t, "/healthz")
+	start := time.Now()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-app.done:
+		if err != nil {
+			t.Errorf("got %v, want a clean exit", err)
+		}
+		app.done <- nil
+	case <-time.After(shutdownTimeout + time.Second):
+		t.Fatal("run did not return after SIGTERM")
+	}
+	if d := time.Since(start); d > shutdownTimeout {
+		t.Errorf("shutdown took %v, want under %v", d, shutdownTimeout)
 	}
 }

@@ -41,8 +41,11 @@ const state = {
   /** @type {Set<string>} */ pending: new Set(),
   /** The confirmation button currently offered, e.g. "confirm-remove:<id>". */
   confirm: '',
-  /** @type {MediaAvailability} */ media: { audio: false, video: false },
+  /** What Join asks the SDK for: all until the preview finds something missing. */
+  /** @type {MediaAvailability} */ media: { audio: true, video: true },
   /** @type {MediaStream | null} */ preview: null,
+  /** Counts preview starts and stops, so that a late stream is stopped, not shown. */
+  previewGen: 0,
   /** @type {AudioContext | null} */ audioCtx: null,
   meterTimer: 0,
 };
@@ -122,7 +125,8 @@ function setupPrejoin() {
   if (!window.isSecureContext || !navigator.mediaDevices) {
     // Browsers share camera and microphone only with secure origins; asking
     // would fail anyway, so explain instead and let people join to listen.
-    show('insecure-origin', byTestId('insecure-origin')?.textContent?.trim() || 'This page is not secure.');
+    state.media = { audio: false, video: false };
+    byTestId('insecure-origin')?.removeAttribute('hidden');
     byTestId('preview-off')?.removeAttribute('hidden');
     return;
   }
@@ -140,6 +144,7 @@ function constraint(/** @type {HTMLSelectElement} */ select) {
 /** (Re)starts the camera preview and the microphone meter for what is on. */
 async function startPreview() {
   stopPreview();
+  const gen = state.previewGen;
   const wantVideo = !cameraOff.checked;
   const wantAudio = !micOff.checked;
   byTestId('preview-off')?.toggleAttribute('hidden', wantVideo);
@@ -148,10 +153,14 @@ async function startPreview() {
   try {
     stream = await getMedia(wantVideo, wantAudio);
   } catch (err) {
-    mediaError(err);
+    mediaError(err, wantVideo, wantAudio);
     return;
   }
-  if (!stream) return;
+  if (gen !== state.previewGen) {
+    // Join (or another change) came first: this stream is not wanted.
+    stream.getTracks().forEach((t) => t.stop());
+    return;
+  }
   state.preview = stream;
   if (stream.getVideoTracks().length > 0) {
     preview.srcObject = stream;
@@ -163,31 +172,26 @@ async function startPreview() {
 }
 
 /**
- * Asks for both kinds at once (one prompt), and when a kind is missing asks
- * for the other alone, so that a laptop without a camera still gets its mic.
- * @returns {Promise<MediaStream | null>}
+ * Asks for both kinds at once (one prompt). When one is missing, asks for
+ * each alone, so that a laptop without a camera still gets its microphone.
+ * @param {boolean} video
+ * @param {boolean} audio
  */
-async function getMedia(/** @type {boolean} */ video, /** @type {boolean} */ audio) {
-  const md = navigator.mediaDevices;
+async function getMedia(video, audio) {
+  const ask = (/** @type {boolean} */ v, /** @type {boolean} */ a) =>
+    navigator.mediaDevices.getUserMedia({ video: v && constraint(cameraSelect), audio: a && constraint(micSelect) });
   try {
-    const s = await md.getUserMedia({ video: video && constraint(cameraSelect), audio: audio && constraint(micSelect) });
-    state.media = { video: video || state.media.video, audio: audio || state.media.audio };
+    const s = await ask(video, audio);
     show('media-error', '');
     return s;
   } catch (err) {
-    if (!(err instanceof DOMException) || err.name === 'NotAllowedError' || !(video && audio)) {
-      if (err instanceof DOMException && err.name !== 'NotAllowedError') {
-        state.media = { video: video ? false : state.media.video, audio: audio ? false : state.media.audio };
-      }
-      throw err;
-    }
+    if (!(err instanceof DOMException) || err.name === 'NotAllowedError' || !(video && audio)) throw err;
   }
-  // Both were asked for and one is missing: find out which one exists.
-  for (const kind of /** @type {const} */ (['video', 'audio'])) {
+  for (const v of [true, false]) {
     try {
-      const s = await md.getUserMedia({ [kind]: constraint(kind === 'video' ? cameraSelect : micSelect) });
-      state.media = { video: kind === 'video', audio: kind === 'audio' };
-      show('media-error', kind === 'video' ? 'No microphone was found. You can join without one.' : 'No camera was found. You can join without one.');
+      const s = await ask(v, !v);
+      state.media = { video: v, audio: !v };
+      show('media-error', v ? 'No microphone was found. You can join without one.' : 'No camera was found. You can join without one.');
       return s;
     } catch {
       // try the other kind
@@ -196,8 +200,10 @@ async function getMedia(/** @type {boolean} */ video, /** @type {boolean} */ aud
   throw new DOMException('no camera or microphone', 'NotFoundError');
 }
 
-function mediaError(/** @type {unknown} */ err) {
+/** Explains why media failed, and notes that Join goes without it. */
+function mediaError(/** @type {unknown} */ err, /** @type {boolean} */ video, /** @type {boolean} */ audio) {
   const name = err instanceof DOMException ? err.name : '';
+  state.media = { video: video ? false : state.media.video, audio: audio ? false : state.media.audio };
   let msg = `Your camera or microphone could not be started (${reason(err)}). You can still join.`;
   if (name === 'NotAllowedError') {
     state.media = { audio: false, video: false };
@@ -212,6 +218,7 @@ function mediaError(/** @type {unknown} */ err) {
 }
 
 function stopPreview() {
+  state.previewGen += 1;
   state.preview?.getTracks().forEach((t) => t.stop());
   state.preview = null;
   preview.srcObject = null;

@@ -14,7 +14,8 @@
 //     (member.updated.audioMuted) never fire;
 //   - getMembers() resolves with snake_case members although its type says
 //     camelCase, because the SDK passes the server's answer through;
-//   - a method settles before the events that it causes arrive;
+//   - a method settles, as a rule, before the events that it causes arrive,
+//     so a page must wait for the events, not for the promise;
 //   - a refused call rejects with a plain object, not an Error:
 //     {code: '403', message, jsonrpc: {code: '403', message}}; SignalWire's
 //     tests read err.jsonrpc.code, and the SDK's JSON-RPC layer gives
@@ -106,8 +107,11 @@
   // Long enough for a host in another tab to answer, short enough that a
   // join still feels instant.
   const DISCOVERY_MS = 150;
-  // After this long without an answer, the host is gone: take over.
-  const REQUEST_TIMEOUT_MS = 2000;
+  /** @type {MediaTrackConstraints} */
+  const PREVIEW = { width: { ideal: 480 }, height: { ideal: 270 }, frameRate: { ideal: 15 } };
+  // After this long without an answer, the host is gone: take over. Long,
+  // because a busy machine can delay a message by a second or more.
+  const REQUEST_TIMEOUT_MS = 5000;
 
   const given = window.__swsimOptions || {};
   const options = {
@@ -124,6 +128,8 @@
   const rejections = new Map();
   /** @type {RoomSession | null} */
   let lastSession = null;
+  /** @type {Set<RoomSession>} */
+  const sessions = new Set();
   // What stopTimer and startTimer asked for, so that rooms this page creates
   // later start with it.
   let autoplay = options.autoplay;
@@ -321,6 +327,8 @@
       /** @type {HTMLVideoElement | null} */
       this.video = null;
       this.selfId = '';
+      /** @type {Map<string, HTMLElement>} */
+      this.tiles = new Map();
     }
 
     mount() {
@@ -347,49 +355,76 @@
       this.video = v;
     }
 
-    /** @param {SimRoom} room */
+    /**
+     * Shows the members of the current layout in its order. Tiles are kept
+     * and updated in place, so the camera preview keeps playing: a video
+     * element taken out of the document pauses.
+     * @param {SimRoom} room
+     */
     render(room) {
       const layers = layersOf(room);
       const cols = Math.max(1, Math.round(1280 / (layers[0]?.width || 1280)));
       this.el.style.gridTemplateColumns = `repeat(${cols}, 1fr)`;
-      const tiles = layers.map((layer) => {
+      /** @type {HTMLElement[]} */
+      const tiles = [];
+      for (const layer of layers) {
         const m = room.members.find((x) => x.id === layer.member_id);
-        return m ? this.tile(m) : null;
-      }).filter((t) => t !== null);
-      this.el.replaceChildren(...tiles);
+        if (m) tiles.push(this.tile(m));
+      }
+      tiles.forEach((t, i) => {
+        if (this.el.children[i] !== t) this.el.insertBefore(t, this.el.children[i] || null);
+      });
+      while (this.el.children.length > tiles.length) this.el.lastElementChild?.remove();
+      for (const id of this.tiles.keys()) {
+        if (!room.members.some((m) => m.id === id)) this.tiles.delete(id);
+      }
     }
 
-    /** @param {SimMember} m */
+    /**
+     * The tile of a member, brought up to date.
+     * @param {SimMember} m
+     * @returns {HTMLElement}
+     */
     tile(m) {
-      const t = document.createElement('div');
-      t.dataset.swsimMember = m.id;
-      t.dataset.swsimType = m.type;
-      if (m.id === this.selfId) t.dataset.swsimSelf = '';
-      let hue = 0;
-      for (const c of m.name) hue = (hue * 31 + c.charCodeAt(0)) % 360;
-      Object.assign(t.style, {
-        position: 'relative', aspectRatio: '16 / 9', overflow: 'hidden', borderRadius: '6px',
-        background: `hsl(${hue} 45% 35%)`, color: '#fff', font: '14px system-ui, sans-serif',
-        display: 'flex', alignItems: 'center', justifyContent: 'center',
-        outline: m.talking ? '3px solid #4ade80' : 'none',
-      });
-      if (m.id === this.selfId && this.video && !m.video_muted) {
-        t.append(this.video);
-        if (this.video.paused) this.video.play().catch(() => {});
-      } else {
+      let t = this.tiles.get(m.id);
+      if (!t) {
+        t = document.createElement('div');
+        t.dataset.swsimMember = m.id;
+        t.dataset.swsimType = m.type;
+        if (m.id === this.selfId) t.dataset.swsimSelf = '';
+        let hue = 0;
+        for (const c of m.name) hue = (hue * 31 + c.charCodeAt(0)) % 360;
+        Object.assign(t.style, {
+          position: 'relative', aspectRatio: '16 / 9', overflow: 'hidden', borderRadius: '6px',
+          background: `hsl(${hue} 45% 35%)`, color: '#fff', font: '14px system-ui, sans-serif',
+          display: 'flex', alignItems: 'center', justifyContent: 'center',
+        });
+        const face = document.createElement('span');
+        face.textContent = m.name.split(/\s+/).map((w) => w[0] || '').join('').slice(0, 2).toUpperCase();
+        face.style.fontSize = '2em';
+        const label = document.createElement('span');
+        Object.assign(label.style, {
+          position: 'absolute', left: '6px', bottom: '4px', padding: '1px 6px',
+          background: 'rgb(0 0 0 / 55%)', borderRadius: '4px',
+        });
+        t.append(face, label);
+        this.tiles.set(m.id, t);
+      }
+      t.style.outline = m.talking ? '3px solid #4ade80' : 'none';
+      const face = /** @type {HTMLElement} */ (t.firstElementChild);
+      const showVideo = m.id === this.selfId && this.video && !m.video_muted ? this.video : null;
+      if (showVideo && face !== showVideo) {
+        face.replaceWith(showVideo);
+        if (showVideo.paused) showVideo.play().catch(() => {});
+      } else if (!showVideo && face instanceof HTMLVideoElement) {
         const initials = document.createElement('span');
         initials.textContent = m.name.split(/\s+/).map((w) => w[0] || '').join('').slice(0, 2).toUpperCase();
         initials.style.fontSize = '2em';
-        t.append(initials);
+        face.replaceWith(initials);
       }
-      const label = document.createElement('span');
       const marks = [m.type === 'screen' ? '🖥' : '', m.audio_muted ? '🔇' : '', m.video_muted ? '📷̸' : '', m.handraised ? '✋' : ''];
+      const label = /** @type {HTMLElement} */ (t.lastElementChild);
       label.textContent = [m.name, ...marks].filter(Boolean).join(' ');
-      Object.assign(label.style, {
-        position: 'absolute', left: '6px', bottom: '4px', padding: '1px 6px',
-        background: 'rgb(0 0 0 / 55%)', borderRadius: '4px',
-      });
-      t.append(label);
       return t;
     }
   }
@@ -537,6 +572,8 @@
           if (!this.room) return reject(rpcError('400', 'The SDK is disconnected'));
           this.room.host = this.id;
           this.claimedAt = Date.now();
+          // Should the host still be there after all, the claims settle it.
+          this.post({ t: 'claim', from: this.id, at: this.claimedAt });
           this.startTimer();
           const error = this.commit(op);
           if (error === undefined) resolve();
@@ -684,11 +721,15 @@
       /** @type {SimLayoutChanged | undefined} */
       this.currentLayoutEvent = undefined;
       this.wantVideo = false;
+      this.cameraSeq = 0;
       /** @type {MediaTrackConstraints | boolean} */
       this.cameraConstraints = true;
       // Events wait here until the call that caused them has settled.
       /** @type {(() => void)[]} */
       this.outbox = [];
+      // Until room.joined goes out, changes only update the replica:
+      // room.joined carries the state, and the SDK emits nothing before it.
+      this.announced = false;
       /** @type {Map<string, {rec: SimRecording, set: (data: SimRecordingData) => void}>} */
       this.recordingObjects = new Map();
 
@@ -701,6 +742,7 @@
         },
       });
       lastSession = proxy;
+      sessions.add(proxy);
       return proxy;
     }
 
@@ -777,6 +819,7 @@
 
     /** @param {() => void} fn queues an emission behind the current call */
     later(fn) {
+      if (!this.announced) return;
       this.outbox.push(fn);
       if (this.outbox.length === 1) {
         setTimeout(() => {
@@ -800,7 +843,9 @@
         const audio = params?.audio ?? this.options.audio ?? true;
         const video = params?.video ?? this.options.video ?? true;
         this.wantVideo = video !== false && this.interactivityMode === 'member';
-        this.cameraConstraints = typeof video === 'object' ? video : true;
+        // A small preview is all a tile needs, and it keeps many tabs of
+        // one test browser cheap.
+        this.cameraConstraints = typeof video === 'object' ? video : PREVIEW;
 
         const node = new Node(this, claims.r);
         this.node = node;
@@ -831,6 +876,7 @@
           call_id: this.callId,
           member_id: self.id,
         };
+        this.announced = true;
         this.later(() => {
           this.emit('room.subscribed', joined);
           this.emit('room.joined', structuredClone(joined));
@@ -860,9 +906,11 @@
     end() {
       if (!this.active) return;
       this.active = false;
+      sessions.delete(this);
       this.node?.close();
       this.stopCamera();
       this.stage.unmount();
+      this.announced = true;
       this.later(() => {
         this.emit('room.left', { reason: this.leaveReason });
       });
@@ -1139,22 +1187,25 @@
 
     async startCamera() {
       this.stopCamera();
+      // A later start or a stop makes this one stale.
+      const seq = ++this.cameraSeq;
       try {
         const stream = await navigator.mediaDevices.getUserMedia({ video: this.cameraConstraints, audio: false });
-        if (!this.active) {
+        if (!this.active || seq !== this.cameraSeq) {
           stream.getTracks().forEach((t) => t.stop());
           return;
         }
         this.localStream = stream;
         this.stage.setCamera(stream);
       } catch {
-        // No camera or no permission: the tile stands in, as the brief of
-        // sandbox mode wants; the real SDK would fail the join instead.
-        this.stage.setCamera(null);
+        // No camera or no permission: the tile stands in, so that sandbox
+        // mode works anywhere; the real SDK would fail the join instead.
+        if (seq === this.cameraSeq) this.stage.setCamera(null);
       }
     }
 
     stopCamera() {
+      this.cameraSeq++;
       this.localStream?.getTracks().forEach((t) => t.stop());
       this.localStream = undefined;
       this.stage.setCamera(null);
@@ -1163,7 +1214,7 @@
     /** @type {SimRS['updateCamera']} */
     updateCamera(constraints) {
       return simulateCall('updateCamera', [constraints], async () => {
-        this.cameraConstraints = constraints;
+        this.cameraConstraints = { ...PREVIEW, ...constraints };
         const self = this.node?.room?.members.find((m) => m.id === this.memberId);
         if (this.wantVideo && self && !self.video_muted) {
           await this.startCamera();
@@ -1545,7 +1596,7 @@
 
   // Where the page ends without leave(), the others still see us go.
   window.addEventListener('pagehide', () => {
-    if (lastSession?.active) lastSession.leaveNow();
+    for (const s of sessions) if (s.active) s.leaveNow();
   });
 
   Object.assign(window, {
