@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,17 +26,6 @@ import (
 
 // Browser tests of the join flows (issue 6), and the helpers that the
 // roster and moderator tests share.
-
-// e2eHosts gives each browser test an address of its own in 127.0.0.0/8.
-// Cookies belong to a host, not to a port, and all tabs share one browser:
-// on one address, parallel tests would overwrite each other's host and
-// CSRF cookies. Every 127.x address is loopback and a secure context.
-var e2eHosts atomic.Int32
-
-// e2eAddr is the ADDR setting for the next test's app.
-func e2eAddr() string {
-	return fmt.Sprintf("ADDR=127.0.0.%d:0", 20+e2eHosts.Add(1))
-}
 
 // simMember is a member the simulated SDK starts a room with.
 type simMember struct {
@@ -153,7 +141,7 @@ func waitMember(t *testing.T, tab *browsertest.Tab, name string) {
 
 func TestE2ESandboxHostCreatesRoomAndSeesMembers(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	tab := simTab(t, threeMembers...)
 
 	tab.Navigate(app.URL + "/")
@@ -184,7 +172,7 @@ func typeInto(t *testing.T, tab *browsertest.Tab, sel, value string) {
 
 func TestE2EPickerValidatesAsYouType(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	tab := simTab(t, threeMembers...)
 	tab.Navigate(app.URL + "/")
 
@@ -302,7 +290,7 @@ func checkPermissions(t *testing.T, who string, got, want []string) {
 
 func TestE2EJoinCostsOneTokenAndGuestsJoinByInvite(t *testing.T) {
 	t.Parallel()
-	app := startFakeApp(t, e2eAddr())
+	app := startFakeApp(t)
 	host := simTab(t, threeMembers...)
 	hostRoom(t, host, app, "e2e_invite", "Mona")
 	if n := len(app.Fake.CallsTo("POST", "/rooms")); n != 1 {
@@ -350,7 +338,7 @@ func TestE2EJoinCostsOneTokenAndGuestsJoinByInvite(t *testing.T) {
 
 func TestE2ENamesWithMarkupShowAsText(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	tab := simTab(t, threeMembers...)
 	tab.AllowConsoleError("422") // the refused room name
 	const user = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`
@@ -383,7 +371,7 @@ func TestE2ENamesWithMarkupShowAsText(t *testing.T) {
 
 func TestE2EInsecureOriginExplainsAndStillJoins(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	tab := simTab(t, threeMembers...)
 	// Every 127.x address is a secure context, and the tests' browser can
 	// reach no other; so the page is told it is not one, which is all the
@@ -405,7 +393,7 @@ func TestE2EInsecureOriginExplainsAndStillJoins(t *testing.T) {
 
 func TestE2EPrejoinShowsDevicesAndJoinsMuted(t *testing.T) {
 	t.Parallel()
-	app := startFakeApp(t, e2eAddr())
+	app := startFakeApp(t)
 	tab := simTab(t, threeMembers...)
 	hostRoom(t, tab, app, "e2e_prejoin", "Pia")
 	tab.WaitJS(`document.getElementById('preview').srcObject !== null`)
@@ -428,7 +416,7 @@ func TestE2EPrejoinShowsDevicesAndJoinsMuted(t *testing.T) {
 
 func TestE2EJoinRefusalsShowTheReason(t *testing.T) {
 	t.Parallel()
-	app := startFakeApp(t, e2eAddr())
+	app := startFakeApp(t)
 	host := simTab(t, threeMembers...)
 	hostRoom(t, host, app, "e2e_refused", "Rita")
 	// The SDK refuses the join itself: a message, and Join works again.
@@ -501,7 +489,7 @@ func TestE2EIslandPassesTypeCheck(t *testing.T) {
 
 func TestE2ESelfControlsLeaveAndRejoin(t *testing.T) {
 	t.Parallel()
-	app := startFakeApp(t, e2eAddr())
+	app := startFakeApp(t)
 	tab := simTab(t, threeMembers...)
 	hostRoom(t, tab, app, "e2e_self", "Sam")
 	joinCall(t, tab)
@@ -576,7 +564,7 @@ func TestE2ESelfControlsLeaveAndRejoin(t *testing.T) {
 
 func TestE2ECopyInviteLink(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	tab := simTab(t, threeMembers...)
 	hostRoom(t, tab, app, "e2e_copy", "Cora")
 	tab.Click(`[data-action="copy-invite"]`)
@@ -593,4 +581,29 @@ func TestE2ECopyInviteLink(t *testing.T) {
 		t.Errorf("fallback: selection %q, want the link %q", got.Selection, got.Href)
 	}
 	tab.WaitJS(`document.querySelector('[data-action="copy-invite"]').textContent === 'Copy link'`)
+}
+
+func TestE2EMediaErrorsExplainAndStillJoin(t *testing.T) {
+	t.Parallel()
+	app := startSandboxApp(t)
+	cases := []struct {
+		name, room, err, want string
+	}{
+		{"permission denied", "e2e_denied", "NotAllowedError", "blocked the camera and microphone"},
+		{"no devices", "e2e_nodevice", "NotFoundError", "No camera or microphone was found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			tab := simTab(t, threeMembers...)
+			tab.InitScript(fmt.Sprintf(`navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', %q));`, c.err))
+			hostRoom(t, tab, app, c.room, "Mel")
+			tab.WaitVisible(`[data-testid="media-error"]`)
+			if got := tab.Text(`[data-testid="media-error"]`); !strings.Contains(got, c.want) {
+				t.Errorf("media error: got %q, want it to say %q", got, c.want)
+			}
+			tab.WaitVisible(`[data-testid="preview-off"]`)
+			joinCall(t, tab)
+			tab.WaitCount(`[data-testid="member"]`, 4)
+		})
+	}
 }

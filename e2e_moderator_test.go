@@ -69,7 +69,7 @@ const watchBusy = `
 
 func TestE2EModeratorControlsEachMember(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	tab := simTab(t, threeMembers...)
 	tab.InitScript(watchBusy)
 	hostRoom(t, tab, app, "e2e_members", "Maya")
@@ -157,7 +157,7 @@ func TestE2EModeratorControlsEachMember(t *testing.T) {
 
 func TestE2EModeratorRoomControlsReachGuests(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t, e2eAddr())
+	app := startSandboxApp(t)
 	host := simTab(t, threeMembers...)
 	hostRoom(t, host, app, "e2e_room", "Hal")
 	joinCall(t, host)

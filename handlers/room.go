@@ -150,16 +150,18 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		return &userError{status: fiber.StatusUnprocessableEntity, title: "Check your name", message: problem}
 	}
 
+	// An invite decides first: a host who opens their own guest link to
+	// try it must get the guest's page and the guest's token.
 	role, perms := "", []signalwire.Permission(nil)
 	switch {
-	case h.isHostOf(c, room):
-		role, perms = views.RoleModerator, moderatorPermissions
 	case req.Invite != nil:
 		inv, ok := h.sign.checkInvite(req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, h.now())
 		if !ok || inv.Room != room {
 			return forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
 		}
 		role, perms = views.RoleGuest, guestPermissions
+	case h.isHostOf(c, room):
+		role, perms = views.RoleModerator, moderatorPermissions
 	default:
 		return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
 	}

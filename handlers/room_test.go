@@ -224,3 +224,14 @@ func flipFirst(s string) string {
 	}
 	return "A" + s[1:]
 }
+
+func TestHostOnOwnInviteGetsAGuestToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, openHosting)
+	inv := guestInvite(t, e, "Mine")
+	e.get("/guest?" + inv.Encode())
+	_, a := e.token("Mine", map[string]any{"user": "Host", "invite": map[string]any{"room": "Mine", "exp": atoi(inv.Get("exp")), "sig": inv.Get("sig")}})
+	if a.Role != "guest" {
+		t.Errorf("got role %q, want guest: the invite decides", a.Role)
+	}
+}

@@ -265,14 +265,25 @@ func (e *Event) decodeData(data json.RawMessage) error {
 		}
 		return e.setSession(rs)
 	case name == "memberList.updated":
+		// The SDK's event has no member_id; the island adds it when it
+		// answers a snapshot request, so that a server which lost its state
+		// (a restart) still knows which row is the viewer's own.
 		var d struct {
-			Members []wireMember `json:"members"`
+			Members   []wireMember `json:"members"`
+			MemberID  *string      `json:"member_id"`
+			MemberIDC *string      `json:"memberId"`
 		}
 		if err := unmarshalData(data, &d); err != nil {
 			return err
 		}
 		if d.Members == nil {
 			return errors.New("data.members is missing")
+		}
+		if id := first(d.MemberID, d.MemberIDC); id != nil {
+			if err := checkID("member_id", *id); err != nil {
+				return err
+			}
+			e.selfID = *id
 		}
 		e.kind = kindMemberList
 		e.snapshot = true

@@ -226,6 +226,9 @@ func (s *seatState) applyEvent(e *Event, now time.Time) {
 			s.replaceMembers(e.members, now)
 		}
 	case kindMemberList:
+		if e.selfID != "" {
+			s.selfID = e.selfID
+		}
 		s.replaceMembers(e.members, now)
 	case kindUpsert:
 		for _, p := range e.members {

@@ -127,6 +127,17 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
+			name: "a memberList.updated with member_id sets self on a seat the server lost",
+			batches: [][]string{{
+				ev(7, "memberList.updated", `{"member_id":"c","members":[`+person("c", "carol")+`]}`),
+			}},
+			check: func(t *testing.T, r Roster) {
+				if r.SelfID != "c" || r.NeedsSnapshot {
+					t.Errorf("got self %q needsSnapshot %v, want self c and no further snapshot request", r.SelfID, r.NeedsSnapshot)
+				}
+			},
+		},
+		{
 			name: "member.joined adds a member and member.updated changes only the fields present",
 			batches: [][]string{{join,
 				ev(2, "member.joined", memberData(`"id":"c","name":"carol","type":"member","audioMuted":true,"visible":true`)),

@@ -36,6 +36,8 @@ const state = {
   /** The self member's state, for the labels of the self controls only. */
   self: { audioMuted: false, videoMuted: false, handraised: false },
   leaving: false,
+  /** Set while this page ends the meeting, so the end is not told as a removal. */
+  ending: false,
   /** @type {string[] | null} */ layouts: null,
   /** Keys (action + member id) of SDK calls in progress. */
   /** @type {Set<string>} */ pending: new Set(),
@@ -347,20 +349,14 @@ async function startCall(user, fail) {
     fail(reason(err));
     return false;
   }
-  const mediaFor = (/** @type {boolean} */ ok, /** @type {HTMLSelectElement} */ select) =>
-    ok ? (select.value ? { deviceId: { exact: select.value } } : true) : false;
   const rs = new SignalWire.Video.RoomSession({
     token: grant.token,
     rootElement: byId('video-root'),
-    audio: mediaFor(state.media.audio, micSelect),
-    video: mediaFor(state.media.video, cameraSelect),
+    audio: state.media.audio && constraint(micSelect),
+    video: state.media.video && constraint(cameraSelect),
     ...(speakerSupported && speakerSelect.value ? { speakerId: speakerSelect.value } : {}),
   });
-  state.session = rs;
-  state.leaving = false;
-  state.screenShare = null;
-  state.recording = null;
-  state.selfId = '';
+  Object.assign(state, { session: rs, leaving: false, ending: false, screenShare: null, recording: null, selfId: '' });
   openChannel(grant.seat);
   subscribe(rs); // before join(), so that room.joined is not missed
   try {
@@ -423,6 +419,8 @@ function pickRoom(/** @type {any} */ r) {
 
 /** @param {any} p */
 const memberEvent = (p) => ({ member: pickMember(p?.member) });
+/** The recording events hand over a recording object: keep its data only. @param {any} r */
+const recordingEvent = (r) => ({ id: str(r?.id), state: str(r?.state) });
 
 /**
  * The events forwarded to the server, each with the function that picks
@@ -452,9 +450,9 @@ const FORWARDED = {
   'memberList.updated': (p) => ({ members: Array.isArray(p?.members) ? p.members.map(pickMember) : [] }),
   'layout.changed': (p) => ({ layout: { name: str(p?.layout?.name ?? p?.layout_name ?? p?.layoutName) } }),
   'room.updated': (p) => ({ room_session: pickRoom(p?.room_session ?? p?.roomSession ?? p?.room) }),
-  'recording.started': (r) => ({ id: str(r?.id), state: str(r?.state) }),
-  'recording.updated': (r) => ({ id: str(r?.id), state: str(r?.state) }),
-  'recording.ended': (r) => ({ id: str(r?.id), state: str(r?.state) }),
+  'recording.started': recordingEvent,
+  'recording.updated': recordingEvent,
+  'recording.ended': recordingEvent,
   'room.left': (p) => ({ reason: str(p?.reason) }),
   'room.ended': () => ({}),
 };
@@ -480,24 +478,17 @@ function subscribe(/** @type {RoomSession} */ rs) {
 
 /** Keeps the self member's id and state, which the self controls show. */
 function noteSelf(/** @type {string} */ name, /** @type {any} */ p) {
+  let members = [p?.member];
   if (name === 'room.joined') {
     state.selfId = str(p?.member_id ?? p?.memberId) || '';
-    const rs = p?.room_session ?? p?.roomSession ?? p?.room;
-    const self = (rs?.members || []).map(pickMember).find((/** @type {any} */ m) => m?.id === state.selfId);
-    if (self) applySelf(self);
-  } else if (name.startsWith('member.updated') || name === 'member.joined') {
-    const m = pickMember(p?.member);
-    if (m && m.id === state.selfId) applySelf(m);
+    members = (p?.room_session ?? p?.roomSession ?? p?.room)?.members;
   } else if (name === 'memberList.updated') {
-    const self = (p?.members || []).map(pickMember).find((/** @type {any} */ m) => m?.id === state.selfId);
-    if (self) applySelf(self);
+    members = p?.members;
   }
-}
-
-function applySelf(/** @type {ReturnType<typeof pickMember>} */ m) {
-  if (!m) return;
+  const self = (Array.isArray(members) ? members : []).map(pickMember).find((m) => m?.id && m.id === state.selfId);
+  if (!self) return;
   for (const k of /** @type {const} */ (['audioMuted', 'videoMuted', 'handraised'])) {
-    const v = m[k];
+    const v = self[k];
     if (v !== undefined) state.self[k] = v;
   }
   renderSelfControls();
@@ -505,10 +496,12 @@ function applySelf(/** @type {ReturnType<typeof pickMember>} */ m) {
 
 /** The call is over for this page: say why, and offer to rejoin. */
 function callEnded(/** @type {string} */ name, /** @type {any} */ p) {
-  const wasLeaving = state.leaving;
+  const { leaving, ending } = state;
   endSession();
-  if (wasLeaving) {
+  if (leaving) {
     callStatus('You left the call.', true);
+  } else if (ending) {
+    callStatus('You ended the meeting for everyone.', true);
   } else if (str(p?.reason) === 'RECONNECTION_ATTEMPT_TIMEOUT') {
     callStatus('The connection to the call was lost.', true);
   } else if (name === 'room.ended') {
@@ -680,7 +673,7 @@ const ROOM_ACTIONS = {
   'stop-recording': { what: 'stop recording', run: stopRecording },
   'hide-video-muted': { what: 'hide members without video', run: (rs) => rs.setHideVideoMuted(true) },
   'show-video-muted': { what: 'show members without video', run: (rs) => rs.setHideVideoMuted(false) },
-  'confirm-end': { what: 'end the meeting', run: (rs) => rs.removeAllMembers() },
+  'confirm-end': { what: 'end the meeting', run: endForAll },
 };
 
 /** Runs fn for every person in the room except this page's own member. */
@@ -691,6 +684,16 @@ async function forEveryoneElse(/** @type {RoomSession} */ rs, /** @type {(id: st
   const failed = ids.filter((_, i) => results[i].status === 'rejected').map((m) => m?.name || 'someone');
   const first = results.find((r) => r.status === 'rejected');
   if (first) throw new Error(`${reason(/** @type {PromiseRejectedResult} */ (first).reason)} (for ${failed.join(', ')})`);
+}
+
+async function endForAll(/** @type {RoomSession} */ rs) {
+  state.ending = true;
+  try {
+    await rs.removeAllMembers();
+  } catch (err) {
+    state.ending = false;
+    throw err;
+  }
 }
 
 /** Stops the recording this page started, else any recording in progress. */

@@ -202,7 +202,7 @@
    * Decodes the payload of a room token: JWT-shaped, base64url JSON in the
    * middle. Never verified: the browser cannot, and neither can we.
    * @param {string} token
-   * @returns {{u: string, r: string, s: string[], ja: string}}
+   * @returns {{u: string, r: string, s: string[], ja: string, amd: boolean, vmd: boolean}}
    */
   function decodeToken(token) {
     const authError = () => Object.assign(
@@ -220,6 +220,9 @@
         r: claims.r,
         s: Array.isArray(claims.s) ? claims.s.filter((/** @type {unknown} */ p) => typeof p === 'string') : [],
         ja: claims.ja === 'audience' ? 'audience' : 'member',
+        // join_audio_muted / join_video_muted, as SignalWire applies them.
+        amd: claims.amd === true,
+        vmd: claims.vmd === true,
       };
     } catch {
       throw authError();
@@ -855,7 +858,8 @@
         this.callId = uuid();
         this.active = true;
         const self = newMember({
-          name: claims.u, audio_muted: !audio, video_muted: !this.wantVideo, visible: this.wantVideo,
+          name: claims.u, audio_muted: !audio || claims.amd, video_muted: !this.wantVideo || claims.vmd,
+          visible: this.wantVideo && !claims.vmd,
         }, room);
         this.memberId = self.id;
         this.stage.selfId = self.id;
