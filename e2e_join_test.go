@@ -99,10 +99,10 @@ func jsClick(t *testing.T, tab *browsertest.Tab, sel string) {
 // openGuest opens an invite link in a new tab of the same browser, so the
 // simulated SDKs of both tabs share the room, and joins as name.
 //
-// The tabs share cookies too, and the browser holds the host's session:
-// the token endpoint would then give the "guest" a moderator token. The
-// host cookie is removed first, as if the guest were on another machine;
-// the host has its token already.
+// The tabs share cookies too, and the browser holds the host's session.
+// The invite decides the role either way, but the host cookie is removed
+// first so the guest is a stranger, as on another machine; the host has
+// its token already.
 func openGuest(t *testing.T, app *testApp, invite, name string, members ...simMember) *browsertest.Tab {
 	t.Helper()
 	guest := simTab(t, members...)

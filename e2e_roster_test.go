@@ -165,9 +165,11 @@ func TestE2ERosterRecoversAfterServerRestart(t *testing.T) {
 	if got := memberNames(t, tab); !slices.Equal(got, want) {
 		t.Errorf("roster after the restart: got %q, want %q", got, want)
 	}
-	// The snapshot carries member_id, but the decoder reads it only from
-	// room.joined, so the new server does not know which row is ours.
-	t.Logf("rows marked as self after the restart: %d", tab.Count(`[data-testid="member"][data-self="true"]`))
+	// The snapshot carries member_id, so the new server knows which row is
+	// the viewer's own.
+	if got := tab.Attr(`[data-testid="member"][data-self="true"]`, "data-member-id"); got == "" || tab.Count(`[data-testid="member"][data-self="true"]`) != 1 {
+		t.Errorf("rows marked as self after the restart: got %d, want 1", tab.Count(`[data-testid="member"][data-self="true"]`))
+	}
 	// The roster keeps following events on the new server.
 	sim(t, tab, `updateMember('m-grace', {audio_muted: true})`)
 	waitAttr(t, tab, row("m-grace"), "data-audio-muted", "true")

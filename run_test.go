@@ -139,3 +139,26 @@ func TestRunExitsCleanlyOnSIGTERM(t *testing.T) {
 		t.Errorf("shutdown took %v, want under %v", d, shutdownTimeout)
 	}
 }
+
+// TestSimulatedSDKIsNeverServedWithRealCredentials: with credentials and
+// no test seam, pages load the vendored SDK and the simulator is a 404.
+func TestSimulatedSDKIsNeverServedWithRealCredentials(t *testing.T) {
+	t.Parallel()
+	_, srv := swtest.NewServer(testProjectKey, testAPIToken)
+	t.Cleanup(srv.Close)
+	app := startApp(t, []string{
+		"SIGNALWIRE_PROJECT_KEY=" + testProjectKey, "SIGNALWIRE_TOKEN=" + testAPIToken,
+		"SIGNALWIRE_SPACE=" + srv.URL, "SECRET_KEY=" + testSecretKey, "OPEN_HOSTING=true",
+	})
+	if resp := app.get(t, "/public/js/swsim.js"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("got %d for the simulator, want 404", resp.StatusCode)
+	}
+	if resp := app.get(t, "/public/vendor/signalwire-js-3.30.0.umd.js"); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(resp.Header.Get("Cache-Control"), "immutable") {
+		t.Errorf("got %d %q for the real SDK, want 200 cached for good", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	sandbox := startSandboxApp(t)
+	if resp := sandbox.get(t, "/public/js/swsim.js"); resp.StatusCode != http.StatusOK {
+		t.Errorf("got %d for the simulator in sandbox mode, want 200", resp.StatusCode)
+	}
+}
