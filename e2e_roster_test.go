@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/swrooms/swrooms/internal/browsertest"
-	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
 // Browser tests of the live roster (issue 7): the island forwards the
@@ -109,16 +107,7 @@ type restartableApp struct {
 
 func startRestartableApp(t *testing.T) *restartableApp {
 	t.Helper()
-	fake := swtest.New(testProjectKey, testAPIToken)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	env := []string{
-		"SIGNALWIRE_PROJECT_KEY=" + testProjectKey,
-		"SIGNALWIRE_TOKEN=" + testAPIToken,
-		"SIGNALWIRE_SPACE=" + srv.URL,
-		"SECRET_KEY=" + testSecretKey,
-		"OPEN_HOSTING=true",
-	}
+	env, fake := fakeConfig(t)
 	app := startApp(t, slices.Clone(env), withSimulatedSDK())
 	app.Fake = fake
 	return &restartableApp{testApp: app, env: env}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,26 +87,32 @@ func startSandboxApp(t *testing.T, environ ...string) *testApp {
 	return startApp(t, environ)
 }
 
+// fakeConfig starts a fake SignalWire API on loopback and returns the
+// configuration that points the app at it, with open hosting.
+func fakeConfig(t *testing.T) ([]string, *swtest.Fake) {
+	t.Helper()
+	fake := swtest.New(testProjectKey, testAPIToken)
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return []string{
+		"SIGNALWIRE_PROJECT_KEY=" + testProjectKey,
+		"SIGNALWIRE_TOKEN=" + testAPIToken,
+		"SIGNALWIRE_SPACE=" + srv.URL,
+		"SECRET_KEY=" + testSecretKey,
+		"OPEN_HOSTING=true",
+	}, fake
+}
+
 // startFakeApp runs the app with real configuration against a fake API on
 // loopback, serving the simulated SDK through run's test-only option.
 // Hosting is open unless environ sets HOST_PASSCODE.
 func startFakeApp(t *testing.T, environ ...string) *testApp {
 	t.Helper()
-	fake := swtest.New(testProjectKey, testAPIToken)
-	srv := httptest.NewServer(fake)
-	t.Cleanup(srv.Close)
-	env := []string{
-		"SIGNALWIRE_PROJECT_KEY=" + testProjectKey,
-		"SIGNALWIRE_TOKEN=" + testAPIToken,
-		"SIGNALWIRE_SPACE=" + srv.URL,
-		"SECRET_KEY=" + testSecretKey,
-	}
-	hasPasscode := false
+	env, fake := fakeConfig(t)
 	for _, e := range environ {
-		hasPasscode = hasPasscode || strings.HasPrefix(e, "HOST_PASSCODE=")
-	}
-	if !hasPasscode {
-		env = append(env, "OPEN_HOSTING=true")
+		if strings.HasPrefix(e, "HOST_PASSCODE=") {
+			env = slices.DeleteFunc(env, func(v string) bool { return v == "OPEN_HOSTING=true" })
+		}
 	}
 	app := startApp(t, append(env, environ...), withSimulatedSDK())
 	app.Fake = fake
