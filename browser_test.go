@@ -49,3 +49,28 @@ func TestBrowserPickerStartsARoom(t *testing.T) {
 		t.Errorf("got no invite link")
 	}
 }
+
+// TestBrowserLiveRoomsFillThePicker: once a room is in session, a host's
+// picker lists it, and clicking it fills the form without a reload.
+func TestBrowserLiveRoomsFillThePicker(t *testing.T) {
+	t.Parallel()
+	app := startSandboxApp(t)
+	tab := simTab(t, threeMembers...)
+	hostRoom(t, tab, app, "Standup", "Ann")
+	joinCall(t, tab)
+
+	picker := simTab(t)
+	picker.Navigate(app.URL + "/?room=Other&user=Ann")
+	picker.WaitVisible(`[data-testid="live-room"][data-room="Standup"]`)
+	picker.Eval(`window.__samePage = true`, nil)
+	picker.Click(`[data-testid="live-room"][data-room="Standup"]`)
+	picker.WaitJS(`document.querySelector('[data-testid="room-input"]').value === 'Standup'`)
+	var same bool
+	picker.Eval(`window.__samePage === true`, &same)
+	if !same {
+		t.Errorf("got a page load, want htmx to swap the form in place")
+	}
+	if got := picker.Attr(`[data-testid="user-input"]`, "value"); got != "Ann" {
+		t.Errorf("got user %q, want the name typed before (Ann)", got)
+	}
+}

@@ -41,6 +41,21 @@ func badRequest(message string) error {
 	return &userError{status: fiber.StatusBadRequest, title: "Bad request", message: message}
 }
 
+// actionError attaches a better "what to do" link to an error, such as
+// a retry that keeps what the user typed.
+type actionError struct {
+	err   error
+	url   string
+	label string
+}
+
+func (e *actionError) Error() string { return e.err.Error() }
+func (e *actionError) Unwrap() error { return e.err }
+
+func withAction(err error, url, label string) error {
+	return &actionError{err: err, url: url, label: label}
+}
+
 // handleError is Fiber's ErrorHandler: every error a handler returns ends
 // here and becomes a page, a fragment or a JSON body with a safe message.
 func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
@@ -69,6 +84,12 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 // classify maps an error to what the user sees. The mapping from
 // SignalWire's answers to HTTP statuses lives here and nowhere else.
 func (h *Handlers) classify(err error) *userError {
+	var ae *actionError
+	if errors.As(err, &ae) {
+		ue := *h.classify(ae.err)
+		ue.actionURL, ue.actionLabel = ae.url, ae.label
+		return &ue
+	}
 	var ue *userError
 	if errors.As(err, &ue) {
 		return ue

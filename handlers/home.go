@@ -87,7 +87,7 @@ func (h *Handlers) createRoom(c *fiber.Ctx) error {
 	}
 
 	if err := h.ensureRoom(c.UserContext(), room); err != nil {
-		return err
+		return withAction(err, "/?room="+url.QueryEscape(room)+"&user="+url.QueryEscape(user), "Try again")
 	}
 	h.setHostSession(c, hs.with(room))
 	return h.redirect(c, "/rooms/"+url.PathEscape(room)+"?user="+url.QueryEscape(user))

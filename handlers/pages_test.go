@@ -217,8 +217,27 @@ func TestCreateRoom(t *testing.T) {
 		if !strings.Contains(msg, "SignalWire") || strings.Contains(msg, "{") {
 			t.Errorf("got %q, want a sentence about SignalWire and no raw JSON", msg)
 		}
-		if _, ok := testid(doc, "error-action").Attr("href"); !ok {
-			t.Errorf("got no retry link")
+		if got, _ := testid(doc, "error-action").Attr("href"); got != "/?room=Broken&user=Ann" {
+			t.Errorf("got retry link %q, want one that keeps the form's values", got)
+		}
+	})
+	t.Run("a SignalWire failure on an htmx post shows in the flash area", func(t *testing.T) {
+		e := newEnv(t)
+		e.fake.Fail("POST", "/api/video/rooms", swtest.Fault{Status: 503})
+		resp, doc := e.post("/rooms", url.Values{"room": {"Broken"}, "user": {"Ann"}, "passcode": {"open-sesame"}}, "HX-Request", "true")
+		if resp.StatusCode != http.StatusBadGateway || resp.Header.Get("HX-Retarget") != "#flash" {
+			t.Errorf("got %d retargeted to %q, want 502 into #flash", resp.StatusCode, resp.Header.Get("HX-Retarget"))
+		}
+		if doc.Find("header.site-header").Length() != 0 || testid(doc, "error-message").Length() != 1 {
+			t.Errorf("got a full page or no message, want the message fragment")
+		}
+	})
+	t.Run("SignalWire rate limiting shows a 503 that says to wait", func(t *testing.T) {
+		e := newEnv(t)
+		e.fake.Fail("POST", "/api/video/rooms", swtest.Fault{Status: 429})
+		resp, doc := e.post("/rooms", url.Values{"room": {"Busy"}, "user": {"Ann"}, "passcode": {"open-sesame"}})
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(testid(doc, "error-message").Text(), "slow down") {
+			t.Errorf("got %d %q", resp.StatusCode, testid(doc, "error-message").Text())
 		}
 	})
 	t.Run("SignalWire not answering in time shows a 503 page", func(t *testing.T) {
