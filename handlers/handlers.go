@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
@@ -62,9 +62,11 @@ type Handlers struct {
 	sign   signer
 	assets views.Assets
 
-	// knownRooms remembers rooms that exist so that a second host of the
-	// same room costs no SignalWire call.
-	knownRooms *expirable.LRU[string, struct{}]
+	// knownRooms remembers when a room was last confirmed to exist, so
+	// that a second host of the same room costs no SignalWire call. A plain
+	// LRU with the time as value: expirable.LRU would start a goroutine per
+	// Handlers that never stops.
+	knownRooms *lru.Cache[string, time.Time]
 	live       liveCache
 }
 
@@ -102,8 +104,20 @@ func New(cfg Config, d Deps) *Handlers {
 		now:        d.Now,
 		sign:       signer{key: cfg.SecretKey},
 		assets:     newAssets(cfg.SimulatedSDK),
-		knownRooms: expirable.NewLRU[string, struct{}](10_000, nil, time.Hour),
+		knownRooms: mustLRU(10_000),
 	}
+}
+
+// knownRoomTTL bounds how long a room is trusted to exist without asking:
+// one deleted on SignalWire's dashboard is created again after this.
+const knownRoomTTL = time.Hour
+
+func mustLRU(size int) *lru.Cache[string, time.Time] {
+	c, err := lru.New[string, time.Time](size)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return c
 }
 
 // Status is what the app knows of SignalWire: whether it has answered

@@ -104,7 +104,7 @@ func (h *Handlers) pickerFormOrPage(c *fiber.Ctx, p views.Picker) templ.Componen
 // ensureRoom creates the room once; later hosts of a known room cost no
 // SignalWire call.
 func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
-	if _, ok := h.knownRooms.Get(room); ok {
+	if at, ok := h.knownRooms.Get(room); ok && h.now().Sub(at) < knownRoomTTL {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalWireTimeout)
@@ -114,7 +114,7 @@ func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
 	}); err != nil {
 		return fmt.Errorf("ensure room %q: %w", room, err)
 	}
-	h.knownRooms.Add(room, struct{}{})
+	h.knownRooms.Add(room, h.now())
 	return nil
 }
 
