@@ -28,19 +28,19 @@ func normalizeRoom(in string) (string, string) {
 		return room, fmt.Sprintf("Room names can be at most %d characters.", maxRoomName)
 	case !roomNamePattern.MatchString(room):
 		return room, "Room names can use only letters A–Z, digits, _ and -."
-	case reservedRooms[room]:
+	case reservedRoom(room):
 		return room, "That name is reserved; pick another room name."
 	}
 	return room, ""
 }
 
-// reservedRooms are names whose room page URL would be another route.
-var reservedRooms = map[string]bool{"live": true}
+// reservedRoom: a name whose room page URL would be another route.
+func reservedRoom(room string) bool { return room == "live" }
 
 // validRoom reports whether a room name taken from a URL is acceptable
 // as is; URLs carry normalized names only.
 func validRoom(room string) bool {
-	return len(room) <= maxRoomName && roomNamePattern.MatchString(room) && !reservedRooms[room]
+	return len(room) <= maxRoomName && roomNamePattern.MatchString(room) && !reservedRoom(room)
 }
 
 // normalizeUser trims and checks a display name: 1 to 100 printable

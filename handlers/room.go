@@ -14,9 +14,12 @@ import (
 )
 
 // Role policy: what each kind of participant may do. The REST client only
-// knows the strings; which role gets which is decided here.
-var (
-	guestPermissions = []signalwire.Permission{
+// knows the strings; which role gets which is decided here. Functions, not
+// package variables, so no caller can change the policy for the others.
+
+// guestPermissions: own microphone, camera, volume, hand and screen share.
+func guestPermissions() []signalwire.Permission {
+	return []signalwire.Permission{
 		signalwire.PermSelfAudioMute, signalwire.PermSelfAudioUnmute,
 		signalwire.PermSelfVideoMute, signalwire.PermSelfVideoUnmute,
 		signalwire.PermSelfDeaf, signalwire.PermSelfUndeaf,
@@ -25,7 +28,12 @@ var (
 		signalwire.PermSelfRaiseHand, signalwire.PermSelfLowerHand,
 		signalwire.PermSelfScreenShare,
 	}
-	moderatorPermissions = append(append([]signalwire.Permission{}, guestPermissions...),
+}
+
+// moderatorPermissions: the guest's, plus control of other members and of
+// the room (the original demo's nine are all here).
+func moderatorPermissions() []signalwire.Permission {
+	return append(guestPermissions(),
 		signalwire.PermMemberAudioMute, signalwire.PermMemberAudioUnmute,
 		signalwire.PermMemberVideoMute, signalwire.PermMemberVideoUnmute,
 		signalwire.PermMemberRemove, signalwire.PermMemberLowerHand,
@@ -34,7 +42,7 @@ var (
 		signalwire.PermRoomRecording,
 		signalwire.PermRoomHideVideoMuted, signalwire.PermRoomShowVideoMuted,
 	)
-)
+}
 
 // hostRoom handles "GET /rooms/:room": the moderator page for a browser
 // holding the host capability for this room, or a 403 page.
@@ -159,9 +167,9 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		if !ok || inv.Room != room {
 			return forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
 		}
-		role, perms = views.RoleGuest, guestPermissions
+		role, perms = views.RoleGuest, guestPermissions()
 	case h.isHostOf(c, room):
-		role, perms = views.RoleModerator, moderatorPermissions
+		role, perms = views.RoleModerator, moderatorPermissions()
 	default:
 		return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
 	}
