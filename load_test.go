@@ -128,7 +128,6 @@ func TestLoadEvents(t *testing.T) {
 		t.Skip("a load script, not a check: run `go tool task load`")
 	}
 	app := startFakeApp(t, "LOG_LEVEL=warn")
-	hostC := newLoadClient(t, app.URL)
 	rooms := (*loadSeats + 19) / 20
 	type seatT struct {
 		room, n int
@@ -139,6 +138,8 @@ func TestLoadEvents(t *testing.T) {
 	before := heapMB()
 	for r := 0; r < rooms; r++ {
 		name := fmt.Sprintf("Load_%d", r)
+		// A browser per room: joins are rate-limited per browser.
+		hostC := newLoadClient(t, app.URL)
 		hostC.host(t, name)
 		for i := 0; i < 20 && len(seats) < *loadSeats; i++ {
 			s := seatT{room: r, name: name, seat: hostC.seat(t, name)}
@@ -151,6 +152,7 @@ func TestLoadEvents(t *testing.T) {
 	after := heapMB()
 	t.Logf("memory: %d seats in 20-member rooms: heap grew %.1f MB (%.1f MB in all)", len(seats), after-before, after)
 
+	poster := newLoadClient(t, app.URL)
 	var events, errs atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -168,7 +170,7 @@ func TestLoadEvents(t *testing.T) {
 				seq := 2 + 10*s.n
 				mu.Unlock()
 				start := time.Now()
-				code, err := hostC.post(s.name, s.seat, loadFlush(s.room, seq))
+				code, err := poster.post(s.name, s.seat, loadFlush(s.room, seq))
 				mine = append(mine, time.Since(start))
 				if err != nil || code != 200 {
 					errs.Add(1)

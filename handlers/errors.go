@@ -158,6 +158,13 @@ func (h *Handlers) tooManyAttempts(c *fiber.Ctx) error {
 		message: "Too many failed attempts from your address. Wait a minute, then try again.", actionURL: "/", actionLabel: "Back to the room picker"}
 }
 
+// tooManyJoins answers the token rate limit.
+func (h *Handlers) tooManyJoins(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderRetryAfter, "60")
+	return &userError{status: fiber.StatusTooManyRequests, title: "Too many joins",
+		message: "Too many join attempts from your address. Wait a minute, then click Join again."}
+}
+
 // requireSignalWire shows one clear page while SignalWire refuses the
 // app's credentials, instead of failing on every action.
 func (h *Handlers) requireSignalWire(c *fiber.Ctx) error {

@@ -235,3 +235,20 @@ func TestHostOnOwnInviteGetsAGuestToken(t *testing.T) {
 		t.Errorf("got role %q, want guest: the invite decides", a.Role)
 	}
 }
+
+func TestTokensAreRateLimitedPerClient(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, openHosting)
+	e.host("Busy", "Ann")
+	var last *http.Response
+	var a tokenAnswer
+	for i := 0; i < 31; i++ {
+		last, a = e.token("Busy", map[string]any{"user": "Ann"})
+	}
+	if last.StatusCode != http.StatusTooManyRequests || !strings.Contains(a.Error, "Wait a minute") {
+		t.Errorf("got %d %q after 31 joins in a minute, want 429 with advice", last.StatusCode, a.Error)
+	}
+	if n := len(e.fake.CallsTo("POST", "/api/video/room_tokens")); n != 30 {
+		t.Errorf("got %d token requests to SignalWire, want 30", n)
+	}
+}

@@ -55,7 +55,7 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Use(h.requireSignalWire)
 	app.Use(csrf.New(csrf.Config{
 		Extractor:      csrfExtractor,
-		CookieName:     "swr_csrf",
+		CookieName:     csrfCookie,
 		CookieSameSite: "Lax",
 		CookieHTTPOnly: true,
 		CookieSecure:   h.cfg.SecureCookies,
@@ -81,13 +81,26 @@ func NewApp(h *Handlers) *fiber.App {
 	}), h.createRoom)
 	app.Get("/rooms/live", h.liveRooms)
 	app.Get("/rooms/:room", h.hostRoom)
-	app.Post("/rooms/:room/token", h.roomToken)
+	app.Post("/rooms/:room/token", limiter.New(limiter.Config{
+		// Every token is a SignalWire POST, which the platform rate-limits
+		// for the whole project: one client must not spend it for all.
+		Max:        tokensPerMinute,
+		Expiration: time.Minute,
+		// Per browser (its CSRF cookie, which the endpoint requires), not
+		// per address: a whole office behind one NAT joins the same meeting.
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() + " " + c.Cookies(csrfCookie) },
+		LimitReached: h.tooManyJoins,
+	}), h.roomToken)
 	app.Post("/rooms/:room/events", h.roomEvents)
 	app.Get("/guest", h.guestRoom)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }
+
+// tokensPerMinute is how many joins one browser may make a minute; a
+// meeting's worth of rejoins and reloads stays well below it.
+const tokensPerMinute = 30
 
 // isEventPost matches "POST /rooms/:room/events" before routing, which is
 // when the CSRF middleware must decide.

@@ -192,6 +192,7 @@ func (s signer) decodeSeat(v string, now time.Time) (seat, bool) {
 const (
 	csrfTTL        = 12 * time.Hour
 	csrfContextKey = "csrf"
+	csrfCookie     = "swr_csrf"
 )
 
 func (h *Handlers) newCSRFToken() string {
