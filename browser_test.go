@@ -62,6 +62,9 @@ func TestBrowserLiveRoomsFillThePicker(t *testing.T) {
 	picker := simTab(t)
 	picker.Navigate(app.URL + "/?room=Other&user=Ann")
 	picker.WaitVisible(`[data-testid="live-room"][data-room="Standup"]`)
+	// htmx wires swapped-in links up a moment after the swap; a click
+	// before that is a plain link, which works too, but reloads the page.
+	picker.WaitJS(`document.querySelector('[data-testid="live-room"]')['htmx-internal-data'] !== undefined`)
 	picker.Eval(`window.__samePage = true`, nil)
 	picker.Click(`[data-testid="live-room"][data-room="Standup"]`)
 	picker.WaitJS(`document.querySelector('[data-testid="room-input"]').value === 'Standup'`)
