@@ -252,3 +252,25 @@ func TestTokensAreRateLimitedPerClient(t *testing.T) {
 		t.Errorf("got %d token requests to SignalWire, want 30", n)
 	}
 }
+
+func TestForwardedHeadersAreBelievedOnlyFromTrustedProxies(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		proxies []string
+		want    string
+	}{
+		{"no trusted proxy: the request's own scheme and host", nil, "http://rooms.test/guest?"},
+		{"a trusted proxy: its scheme and host", []string{"0.0.0.0/0"}, "https://meet.example.org/guest?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, openHosting, func(c *handlers.Config) { c.TrustedProxies = tt.proxies })
+			resp, _ := e.post("/rooms", url.Values{"room": {"Proxied"}, "user": {"Ann"}})
+			_, doc := e.get(resp.Header.Get("Location"), "X-Forwarded-Proto", "https", "X-Forwarded-Host", "meet.example.org")
+			if got, _ := testid(doc, "invite-link").Attr("href"); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("got %q, want it to start with %q", got, tt.want)
+			}
+		})
+	}
+}
