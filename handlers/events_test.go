@@ -151,11 +151,14 @@ func TestLiveRoomsCostOneCallPerInterval(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, openHosting, func(c *handlers.Config) { c.LiveRoomsInterval = time.Hour })
 	e.host("Live", "Ann")
-	e.fake.SeedRoomSession(swtest.RoomSession{Name: "Live", DisplayName: "Live", Status: "in-progress"})
+	e.fake.SeedRoomSession(swtest.RoomSession{Name: "Live", DisplayName: "Live", Status: "in-progress", StartTime: time.Now().Add(-75 * time.Minute)})
 	for i := 0; i < 5; i++ {
 		_, doc := e.get("/rooms/live", "HX-Request", "true")
 		if got, _ := testid(doc, "live-room").Attr("data-room"); got != "Live" {
 			t.Fatalf("got live room %q, want Live", got)
+		}
+		if got := testid(doc, "live-since").Text(); got != "live for 1 h 15 min" {
+			t.Errorf("got %q, want live for 1 h 15 min", got)
 		}
 	}
 	if n := len(e.fake.CallsTo("GET", "/api/video/room_sessions")); n != 1 {

@@ -159,7 +159,7 @@ func (l *liveCache) get(ctx context.Context, h *Handlers) views.LiveRooms {
 			lr.DisplayName = s.Name
 		}
 		if s.StartTime != nil {
-			lr.Since = s.StartTime.Format("15:04")
+			lr.Since = liveFor(h.now().Sub(*s.StartTime))
 		}
 		if validRoom(s.Name) {
 			rooms = append(rooms, lr)
@@ -168,4 +168,17 @@ func (l *liveCache) get(ctx context.Context, h *Handlers) views.LiveRooms {
 	sort.Slice(rooms, func(i, j int) bool { return rooms[i].Name < rooms[j].Name })
 	l.rooms = views.LiveRooms{Rooms: rooms}
 	return l.rooms
+}
+
+// liveFor says how long a session has run, in words that need no time
+// zone: the server's clock is not the reader's.
+func liveFor(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just started"
+	case d < time.Hour:
+		return fmt.Sprintf("live for %d min", int(d.Minutes()))
+	default:
+		return fmt.Sprintf("live for %d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	}
 }

@@ -520,6 +520,21 @@ func TestSimRoomMethods(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("getRecordings lists the recordings in progress", func(t *testing.T) {
+		tab.Eval("simTest.rs.startRecording()", nil)
+		var ids []string
+		tab.Eval(`simTest.rs.getRecordings().then(({recordings}) => recordings.filter((r) => r.state === 'recording').map((r) => r.id))`, &ids)
+		if len(ids) != 1 {
+			t.Fatalf("recordings in progress: got %q, want one", ids)
+		}
+		tab.Eval(`simTest.rs.getRecordings().then(({recordings}) => Promise.all(recordings.map((r) => r.stop())))`, nil)
+		waitFor(t, tab, "room.updated", "!p.room_session.recording", nil)
+		tab.Eval(`simTest.rs.getRecordings().then(({recordings}) => recordings.map((r) => r.id))`, &ids)
+		if len(ids) != 0 {
+			t.Errorf("recordings after stopping: got %q, want none", ids)
+		}
+	})
 }
 
 func TestSimRemovingMembers(t *testing.T) {

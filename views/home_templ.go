@@ -48,7 +48,7 @@ func Home(p Picker) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if p.IsHost {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<section class=\"card\" aria-labelledby=\"live-heading\"><h2 id=\"live-heading\">Live now</h2><div id=\"live-rooms\" data-testid=\"live-rooms\" hx-get=\"/rooms/live\" hx-trigger=\"load, every 5s\" hx-swap=\"innerHTML\"><p class=\"muted\">Looking for live rooms…</p></div></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<section class=\"card live-card\" aria-labelledby=\"live-heading\"><h2 id=\"live-heading\">Live now</h2><div id=\"live-rooms\" data-testid=\"live-rooms\" hx-get=\"/rooms/live\" hx-trigger=\"load, every 5s\" hx-swap=\"innerHTML\"><p class=\"muted\">Looking for live rooms…</p></div></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -349,14 +349,14 @@ func LiveRoomList(l LiveRooms) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if r.Since != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<span class=\"muted\">since ")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<span class=\"muted\" data-testid=\"live-since\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var16 string
 				templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(r.Since)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 109, Col: 40}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 109, Col: 59}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 				if templ_7745c5c3_Err != nil {

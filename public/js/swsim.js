@@ -1408,6 +1408,16 @@
       });
     }
 
+    /** @type {SimRS['getRecordings']} */
+    getRecordings() {
+      return simulateCall('getRecordings', [], () => {
+        const room = this.node?.room;
+        if (!room) throw new Error('Session does not exist!');
+        if (!this.permissions.includes('room.recording')) throw denied();
+        return { recordings: room.recordings.map((r) => this.recordingObject(r, room)) };
+      });
+    }
+
     /**
      * The RoomSessionRecording of this session for a recording of the room:
      * one object per recording, updated as its state changes, as the SDK
