@@ -1,7 +1,12 @@
 package main
 
 import (
+	"context"
+	"strings"
 	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 
 	"github.com/chromedp/chromedp"
 
@@ -75,5 +80,36 @@ func TestBrowserLiveRoomsFillThePicker(t *testing.T) {
 	}
 	if got := picker.Attr(`[data-testid="user-input"]`, "value"); got != "Ann" {
 		t.Errorf("got user %q, want the name typed before (Ann)", got)
+	}
+}
+
+// TestBrowserPickerWorksWithJavaScriptOff submits the picker in a browser
+// that runs no script at all: the plain form post and its 303 carry it.
+func TestBrowserPickerWorksWithJavaScriptOff(t *testing.T) {
+	t.Parallel()
+	app := startSandboxApp(t)
+	tab := browsertest.NewTab(t)
+	tab.Run(func(ctx context.Context, target *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, target, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return chromedp.Void{}, err
+	})
+	tab.AllowConsoleError("422 (Unprocessable Entity)") // the form with its problems, as intended
+	tab.Navigate(app.URL + "/?user=Nora")
+	var htmxType string
+	tab.Eval(`typeof htmx`, &htmxType)
+	if htmxType != "undefined" {
+		t.Fatalf("got htmx %q, want no page script to have run", htmxType)
+	}
+	tab.Run(chromedp.Clear(`#room`))
+	tab.Run(chromedp.SendKeys(`#room`, "bad/name"))
+	clickAndLoad(t, tab, `[data-testid="start-room"]`)
+	if got := tab.Text(`[data-testid="field-error"][data-field="room"]`); !strings.Contains(got, "only letters") {
+		t.Errorf("got %q, want the room's problem on the re-rendered form", got)
+	}
+	tab.Run(chromedp.Clear(`#room`))
+	tab.Run(chromedp.SendKeys(`#room`, "Main Office"))
+	clickAndLoad(t, tab, `[data-testid="start-room"]`)
+	if got := tab.Text(`[data-testid="room-name"]`); got != "Main_Office" {
+		t.Errorf("got room %q, want Main_Office", got)
 	}
 }
