@@ -41,6 +41,11 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: contentSecurityPolicy,
 		ReferrerPolicy:        "no-referrer",
+		XFrameOptions:         "DENY", // as frame-ancestors 'none', for old browsers
+		// Sent only on HTTPS requests: once a browser has seen the app over
+		// TLS it never downgrades, which is what a camera page needs anyway.
+		HSTSMaxAge:            180 * 24 * 3600,
+		HSTSExcludeSubdomains: true,
 		PermissionPolicy:      "camera=(self), microphone=(self), display-capture=(self), speaker-selection=(self)",
 		// COEP require-corp buys nothing here and would block the SDK's
 		// media elements in some browsers.
