@@ -113,3 +113,35 @@ func TestBrowserPickerWorksWithJavaScriptOff(t *testing.T) {
 		t.Errorf("got room %q, want Main_Office", got)
 	}
 }
+
+// TestBrowserRealSDKLoadsUnderCSP opens a moderator page as a deployment
+// with credentials serves it: the vendored SDK, not the simulator, under
+// the strict CSP. Nothing joins (that would need SignalWire itself).
+func TestBrowserRealSDKLoadsUnderCSP(t *testing.T) {
+	t.Parallel()
+	env, _ := fakeConfig(t)
+	app := startApp(t, env)
+	tab := browsertest.NewTab(t)
+	tab.InitScript(`window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`)
+	tab.Navigate(app.URL + "/?room=Real&user=Rita")
+	clickAndLoad(t, tab, `[data-testid="start-room"]`)
+	waitIsland(t, tab)
+	var sdk struct {
+		Simulated  bool   `json:"simulated"`
+		Constructs bool   `json:"constructs"`
+		ScriptSrc  string `json:"src"`
+		Violations []string
+	}
+	tab.Eval(`({
+		simulated: window.__swsim !== undefined,
+		constructs: typeof new SignalWire.Video.RoomSession({token: 'x.e30.x', rootElement: document.createElement('div')}).join === 'function',
+		src: [...document.scripts].map(s => s.src).find(s => s.includes('/vendor/signalwire')) || '',
+		Violations: window.__csp,
+	})`, &sdk)
+	if sdk.Simulated || !sdk.Constructs || !strings.Contains(sdk.ScriptSrc, "signalwire-js-3.30.0.umd.js") {
+		t.Errorf("got %+v, want the real SDK, constructing a RoomSession", sdk)
+	}
+	if len(sdk.Violations) > 0 {
+		t.Errorf("got CSP violations %q, want none", sdk.Violations)
+	}
+}
