@@ -43,6 +43,28 @@ func (s signer) verify(sig, purpose string, parts ...string) bool {
 	return hmac.Equal(got, s.mac(purpose, parts...))
 }
 
+// seal joins fields, their expiry and a signature over all of them with
+// ".", which no field may contain. Host cookies, seat credentials and CSRF
+// tokens are all sealed values; open is their one parser.
+func (s signer) seal(purpose string, exp int64, fields ...string) string {
+	parts := append(append([]string{}, fields...), strconv.FormatInt(exp, 10))
+	return strings.Join(parts, ".") + "." + s.sign(purpose, parts...)
+}
+
+// open checks a sealed value of n fields: its shape, its signature, then
+// its expiry. It returns the fields and the expiry.
+func (s signer) open(v, purpose string, n int, now time.Time) ([]string, int64, bool) {
+	parts := strings.Split(v, ".")
+	if len(parts) != n+2 || !s.verify(parts[n+1], purpose, parts[:n+1]...) {
+		return nil, 0, false
+	}
+	exp, err := strconv.ParseInt(parts[n], 10, 64)
+	if err != nil || now.Unix() >= exp {
+		return nil, 0, false
+	}
+	return parts[:n], exp, true
+}
+
 func randomID(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
@@ -110,23 +132,17 @@ func (hs hostSession) with(room string) hostSession {
 }
 
 func (s signer) encodeHost(hs hostSession) string {
-	exp := strconv.FormatInt(hs.Exp, 10)
-	rooms := strings.Join(hs.Rooms, ",") // room names cannot hold a comma
-	return exp + "." + rooms + "." + s.sign("host", exp, rooms)
+	return s.seal("host", hs.Exp, strings.Join(hs.Rooms, ",")) // room names cannot hold a comma
 }
 
 func (s signer) decodeHost(v string, now time.Time) (hostSession, bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) != 3 || !s.verify(parts[2], "host", parts[0], parts[1]) {
-		return hostSession{}, false
-	}
-	exp, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil || now.Unix() >= exp {
+	fields, exp, ok := s.open(v, "host", 1, now)
+	if !ok {
 		return hostSession{}, false
 	}
 	hs := hostSession{Exp: exp}
-	if parts[1] != "" {
-		hs.Rooms = strings.Split(parts[1], ",")
+	if fields[0] != "" {
+		hs.Rooms = strings.Split(fields[0], ",")
 	}
 	return hs, true
 }
@@ -169,20 +185,15 @@ type seat struct {
 const seatTTL = 12 * time.Hour
 
 func (s signer) encodeSeat(st seat) string {
-	exp := strconv.FormatInt(st.Exp, 10)
-	return strings.Join([]string{st.Room, st.Role, st.ID, exp, s.sign("seat", st.Room, st.Role, st.ID, exp)}, ".")
+	return s.seal("seat", st.Exp, st.Room, st.Role, st.ID)
 }
 
 func (s signer) decodeSeat(v string, now time.Time) (seat, bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) != 5 || !s.verify(parts[4], "seat", parts[0], parts[1], parts[2], parts[3]) {
+	f, exp, ok := s.open(v, "seat", 3, now)
+	if !ok {
 		return seat{}, false
 	}
-	exp, err := strconv.ParseInt(parts[3], 10, 64)
-	if err != nil || now.Unix() >= exp {
-		return seat{}, false
-	}
-	return seat{Room: parts[0], Role: parts[1], ID: parts[2], Exp: exp}, true
+	return seat{Room: f[0], Role: f[1], ID: f[2], Exp: exp}, true
 }
 
 // CSRF tokens are signed too (see csrfStorage): Fiber's csrf middleware
@@ -196,9 +207,7 @@ const (
 )
 
 func (h *Handlers) newCSRFToken() string {
-	exp := strconv.FormatInt(h.now().Add(csrfTTL).Unix(), 10)
-	nonce := randomID(16)
-	return nonce + "." + exp + "." + h.sign.sign("csrf", nonce, exp)
+	return h.sign.seal("csrf", h.now().Add(csrfTTL).Unix(), randomID(16))
 }
 
 type csrfStorage struct {
@@ -207,12 +216,7 @@ type csrfStorage struct {
 }
 
 func (s csrfStorage) Get(key string) ([]byte, error) {
-	parts := strings.Split(key, ".")
-	if len(parts) != 3 || !s.sign.verify(parts[2], "csrf", parts[0], parts[1]) {
-		return nil, nil
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || s.now().Unix() >= exp {
+	if _, _, ok := s.sign.open(key, "csrf", 1, s.now()); !ok {
 		return nil, nil
 	}
 	return []byte{1}, nil
