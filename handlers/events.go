@@ -30,9 +30,6 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	if !ok || st.Room != room {
 		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
 	}
-	if len(c.Body()) > roster.MaxBatchBytes {
-		return &userError{status: fiber.StatusRequestEntityTooLarge, title: "Too large", message: "The update was larger than this server accepts."}
-	}
 	batch, err := roster.DecodeBytes(c.Body())
 	switch {
 	case errors.Is(err, roster.ErrTooLarge):
