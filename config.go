@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/caarlos0/env/v10"
 	"github.com/joho/godotenv"
+
+	"github.com/swrooms/swrooms/signalwire"
 )
 
 // config is everything the app reads from its environment. The names of the
@@ -108,6 +109,7 @@ func loadConfig(vars map[string]string) (config, error) {
 		}
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	cfg.TrustedProxies, _ = parseProxies(cfg.TrustedProxies) // check() has accepted every entry
 	return cfg, nil
 }
 
@@ -156,8 +158,8 @@ func (c config) check() []string {
 		p = append(p, fmt.Sprintf("%s: missing (set all three SignalWire variables, or none for sandbox mode)", strings.Join(missing, ", ")))
 	}
 	if c.Space != "" {
-		if err := checkSpace(c.Space); err != nil {
-			p = append(p, "SIGNALWIRE_SPACE: "+err.Error())
+		if err := signalwire.CheckSpace(c.Space); err != nil {
+			p = append(p, "SIGNALWIRE_SPACE: "+strings.TrimPrefix(err.Error(), "signalwire: "))
 		}
 	}
 	if !c.Sandbox() {
@@ -208,40 +210,6 @@ func (c config) check() []string {
 		p = append(p, fmt.Sprintf("LOG_LEVEL: must be debug, info, warn or error (got %q)", c.LogLevel))
 	}
 	return p
-}
-
-// checkSpace accepts a bare host or a base URL. Plain http is only for a
-// fake on this machine: credentials must never cross a network in clear.
-func checkSpace(space string) error {
-	if !strings.Contains(space, "://") {
-		if strings.ContainsAny(space, "/?# @") {
-			return errors.New("must be a host such as example.signalwire.com")
-		}
-		return nil
-	}
-	u, err := url.Parse(space)
-	if err != nil || u.Host == "" {
-		return errors.New("must be a host such as example.signalwire.com or a base URL")
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopbackHost(u.Hostname()) {
-			return nil
-		}
-		return errors.New("http:// is only allowed for loopback hosts; use https://")
-	default:
-		return fmt.Errorf("unsupported scheme %q", u.Scheme)
-	}
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // parseProxies accepts CIDRs and bare addresses, the two forms Fiber's

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -117,8 +118,8 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		InviteTTL:      cfg.InviteTTL,
 		MaxMembers:     cfg.MaxMembers,
 		PublicURL:      cfg.PublicURL,
-		TrustedProxies: mustProxies(cfg.TrustedProxies),
-		SecureCookies:  cfg.TLSCertFile != "" || isHTTPS(cfg.PublicURL),
+		TrustedProxies: cfg.TrustedProxies,
+		SecureCookies:  cfg.TLSCertFile != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 	}, handlers.Deps{
 		Video:  client,
 		Roster: roster.NewMemoryStore(roster.Limits{}),
@@ -182,13 +183,6 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-func mustProxies(in []string) []string {
-	out, _ := parseProxies(in) // loadConfig has already rejected bad entries
-	return out
-}
-
-func isHTTPS(u string) bool { return len(u) >= 8 && u[:8] == "https://" }
 
 // checkSignalWire makes one cheap authenticated call at start, retrying
 // until SignalWire answers: /readyz turns 200 then, and a rejected key is

@@ -213,6 +213,13 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 // project key or token for SPACE".
 func (c *Client) Space() string { return c.space }
 
+// CheckSpace reports whether NewClient would accept space, so that
+// configuration can list a bad SIGNALWIRE_SPACE with its other problems.
+func CheckSpace(space string) error {
+	_, err := parseSpace(space)
+	return err
+}
+
 // parseSpace turns SIGNALWIRE_SPACE into the API root URL.
 func parseSpace(space string) (*url.URL, error) {
 	s := strings.TrimSpace(space)
