@@ -253,11 +253,8 @@ func (e *Event) decodeData(data json.RawMessage) error {
 			return err
 		}
 		e.kind = kindJoined
-		if id := first(d.MemberID, d.MemberIDC); id != nil {
-			if err := checkID("member_id", *id); err != nil {
-				return err
-			}
-			e.selfID = *id
+		if err := e.setSelf(d.MemberID, d.MemberIDC); err != nil {
+			return err
 		}
 		rs := firstSession(d.RoomSession, d.RoomSessionC, d.Room)
 		if rs == nil {
@@ -279,11 +276,8 @@ func (e *Event) decodeData(data json.RawMessage) error {
 		if d.Members == nil {
 			return errors.New("data.members is missing")
 		}
-		if id := first(d.MemberID, d.MemberIDC); id != nil {
-			if err := checkID("member_id", *id); err != nil {
-				return err
-			}
-			e.selfID = *id
+		if err := e.setSelf(d.MemberID, d.MemberIDC); err != nil {
+			return err
 		}
 		e.kind = kindMemberList
 		e.snapshot = true
@@ -403,6 +397,20 @@ func (e *Event) decodeData(data json.RawMessage) error {
 		e.kind = kindIgnored
 		return nil
 	}
+}
+
+// setSelf takes the viewer's member id from member_id or memberId, when
+// either is there.
+func (e *Event) setSelf(ids ...*string) error {
+	id := first(ids...)
+	if id == nil {
+		return nil
+	}
+	if err := checkID("member_id", *id); err != nil {
+		return err
+	}
+	e.selfID = *id
+	return nil
 }
 
 func (e *Event) setSession(rs *wireRoomSession) error {
