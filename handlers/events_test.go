@@ -134,9 +134,9 @@ func TestGuestRosterIsReadOnly(t *testing.T) {
 	t.Parallel()
 	host := newEnv(t, openHosting)
 	inv := guestInvite(t, host, "Main_Office")
-	guest := &testEnv{t: t, app: host.app, fake: host.fake, jar: newJar(), logs: host.logs}
+	guest := host.another()
 	guest.get("/guest?" + inv.Encode())
-	_, a := guest.token("Main_Office", map[string]any{"user": "gus", "invite": map[string]any{"room": "Main_Office", "exp": atoi(inv.Get("exp")), "sig": inv.Get("sig")}})
+	_, a := guest.token("Main_Office", map[string]any{"user": "gus", "invite": inviteBody(inv)})
 	_, body := guest.events("Main_Office", a.Seat, batch(t, "room-joined.json"))
 	doc := parse(t, body)
 	if testid(doc, "member").Length() != 2 {
@@ -164,16 +164,8 @@ func TestLiveRoomsCostOneCallPerInterval(t *testing.T) {
 	if n := len(e.fake.CallsTo("GET", "/api/video/room_sessions")); n != 1 {
 		t.Errorf("got %d list calls for 5 refreshes, want 1", n)
 	}
-	stranger := &testEnv{t: t, app: e.app, fake: e.fake, jar: newJar(), logs: e.logs}
+	stranger := e.another()
 	if resp, _ := stranger.get("/rooms/live"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("got %d for a non-host, want 403", resp.StatusCode)
 	}
-}
-
-func atoi(s string) int64 {
-	var n int64
-	for _, c := range s {
-		n = n*10 + int64(c-'0')
-	}
-	return n
 }

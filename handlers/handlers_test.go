@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -169,6 +170,18 @@ func (e *testEnv) host(room, user string) *goquery.Document {
 	}
 	_, page := e.get(resp.Header.Get("Location"))
 	return page
+}
+
+// another is a second browser on the same app and fake: its own cookies.
+func (e *testEnv) another() *testEnv {
+	return &testEnv{t: e.t, app: e.app, fake: e.fake, jar: newJar(), logs: e.logs}
+}
+
+// inviteBody is the invite part of a guest's token request, as the island
+// sends it from the link's query.
+func inviteBody(inv url.Values) map[string]any {
+	exp, _ := strconv.ParseInt(inv.Get("exp"), 10, 64)
+	return map[string]any{"room": inv.Get("room"), "exp": exp, "sig": inv.Get("sig")}
 }
 
 func newJar() *cookiejar.Jar {

@@ -193,7 +193,7 @@ func TestCreateRoom(t *testing.T) {
 	t.Run("a second host of the same room works and the room is created once", func(t *testing.T) {
 		e := newEnv(t)
 		e.host("Shared", "Ann")
-		other := &testEnv{t: t, app: e.app, fake: e.fake, jar: newJar(), logs: e.logs}
+		other := e.another()
 		other.host("Shared", "Bob")
 		if n := len(e.fake.CallsTo("POST", "/api/video/rooms")); n != 1 {
 			t.Errorf("got %d room creations, want 1", n)

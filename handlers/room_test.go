@@ -96,7 +96,7 @@ func TestGuestToken(t *testing.T) {
 	t.Parallel()
 	host := newEnv(t, openHosting)
 	inv := guestInvite(t, host, "Guests")
-	guest := &testEnv{t: t, app: host.app, fake: host.fake, jar: newJar(), logs: host.logs}
+	guest := host.another()
 	resp, doc := guest.get("/guest?" + inv.Encode() + "&user=Gus")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("got %d, want the guest page", resp.StatusCode)
@@ -113,8 +113,7 @@ func TestGuestToken(t *testing.T) {
 		}
 	})
 	host.fake.ResetCalls()
-	exp, _ := strconv.ParseInt(inv.Get("exp"), 10, 64)
-	_, a := guest.token("Guests", map[string]any{"user": "Gus", "invite": map[string]any{"room": "Guests", "exp": exp, "sig": inv.Get("sig")}, "video_muted": true})
+	_, a := guest.token("Guests", map[string]any{"user": "Gus", "invite": inviteBody(inv), "video_muted": true})
 	if a.Role != "guest" {
 		t.Fatalf("got %+v, want a guest token", a.Error)
 	}
@@ -137,7 +136,7 @@ func TestForbidden(t *testing.T) {
 	t.Parallel()
 	host := newEnv(t, openHosting)
 	inv := guestInvite(t, host, "Locked")
-	stranger := &testEnv{t: t, app: host.app, fake: host.fake, jar: newJar(), logs: host.logs}
+	stranger := host.another()
 	exp, _ := strconv.ParseInt(inv.Get("exp"), 10, 64)
 
 	t.Run("no host capability gives 403 on the moderator page", func(t *testing.T) {
@@ -179,7 +178,7 @@ func TestForbidden(t *testing.T) {
 		})
 	}
 	t.Run("an invite for another room gives no token for this one", func(t *testing.T) {
-		resp, _ := stranger.token("Other", map[string]any{"user": "Eve", "invite": map[string]any{"room": "Locked", "exp": exp, "sig": inv.Get("sig")}})
+		resp, _ := stranger.token("Other", map[string]any{"user": "Eve", "invite": inviteBody(inv)})
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("got %d, want 403", resp.StatusCode)
 		}
@@ -230,7 +229,7 @@ func TestHostOnOwnInviteGetsAGuestToken(t *testing.T) {
 	e := newEnv(t, openHosting)
 	inv := guestInvite(t, e, "Mine")
 	e.get("/guest?" + inv.Encode())
-	_, a := e.token("Mine", map[string]any{"user": "Host", "invite": map[string]any{"room": "Mine", "exp": atoi(inv.Get("exp")), "sig": inv.Get("sig")}})
+	_, a := e.token("Mine", map[string]any{"user": "Host", "invite": inviteBody(inv)})
 	if a.Role != "guest" {
 		t.Errorf("got role %q, want guest: the invite decides", a.Role)
 	}
