@@ -20,7 +20,8 @@ import (
 // home handles "GET /": the room picker, prefilled from ?room= and ?user=
 // as in the original demo.
 func (h *Handlers) home(c *fiber.Ctx) error {
-	p := h.picker(c)
+	_, isHost := h.hostSession(c)
+	p := h.picker(c, isHost)
 	p.Room, p.User = "Main_Office", fmt.Sprintf("user_%04d", rand.IntN(10000))
 	if r := c.Query("room"); r != "" {
 		p.Room, _ = normalizeRoom(r)
@@ -31,8 +32,9 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, "Start a room", views.Home(p))
 }
 
-func (h *Handlers) picker(c *fiber.Ctx) views.Picker {
-	_, isHost := h.hostSession(c)
+// picker is the form's frame for this browser: a passcode is asked only
+// when hosting is closed and the browser holds no host session.
+func (h *Handlers) picker(c *fiber.Ctx, isHost bool) views.Picker {
 	return views.Picker{
 		NeedPasscode: !h.cfg.OpenHosting && h.cfg.HostPasscode != "" && !isHost,
 		OpenHosting:  h.cfg.OpenHosting,
@@ -63,23 +65,23 @@ func (h *Handlers) validateField(c *fiber.Ctx) error {
 // problems (422). It makes sure the room exists on SignalWire and grants
 // this browser the host capability for it.
 func (h *Handlers) createRoom(c *fiber.Ctx) error {
-	p := h.picker(c)
+	hs, isHost := h.hostSession(c)
+	p := h.picker(c, isHost)
 	var room, user string
 	room, p.Errors["room"] = normalizeRoom(c.FormValue("room"))
 	user, p.Errors["user"] = normalizeUser(c.FormValue("user"))
 	p.Room, p.User = room, user
 
-	hs, isHost := h.hostSession(c)
-	if !isHost {
-		if !h.cfg.OpenHosting && h.cfg.HostPasscode != "" {
-			given := c.FormValue("passcode")
-			if subtle.ConstantTimeCompare([]byte(given), []byte(h.cfg.HostPasscode)) != 1 {
-				p.Errors["passcode"] = "That passcode is not right."
-				if given == "" {
-					p.Errors["passcode"] = "Enter the host passcode."
-				}
+	if p.NeedPasscode {
+		given := c.FormValue("passcode")
+		if subtle.ConstantTimeCompare([]byte(given), []byte(h.cfg.HostPasscode)) != 1 {
+			p.Errors["passcode"] = "That passcode is not right."
+			if given == "" {
+				p.Errors["passcode"] = "Enter the host passcode."
 			}
 		}
+	}
+	if !isHost {
 		hs = hostSession{Exp: h.now().Add(hostTTL).Unix()}
 	}
 	if p.Errors["room"] != "" || p.Errors["user"] != "" || p.Errors["passcode"] != "" {
