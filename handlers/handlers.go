@@ -18,6 +18,7 @@ import (
 // Video is what the handlers need of SignalWire's Video REST API.
 type Video interface {
 	EnsureRoom(ctx context.Context, p signalwire.CreateRoomParams) (*signalwire.Room, error)
+	GetRoom(ctx context.Context, nameOrID string) (*signalwire.Room, error)
 	CreateRoomToken(ctx context.Context, p signalwire.RoomTokenParams) (string, error)
 	ListRoomSessions(ctx context.Context, p signalwire.ListRoomSessionsParams) ([]signalwire.RoomSession, error)
 }

@@ -95,7 +95,7 @@ func (h *Handlers) islandConfig(c *fiber.Ctx, room, role, user string, inv *view
 	base := "/rooms/" + url.PathEscape(room)
 	return views.IslandConfig{
 		Room: room, Role: role, User: user,
-		TokenURL: base + "/token", EventsURL: base + "/events",
+		TokenURL: base + "/token", EventsURL: base + "/events", JoinFailedURL: base + "/join-failed",
 		CSRF: csrfToken(c), Invite: inv,
 	}
 }

@@ -69,9 +69,10 @@ func NewApp(h *Handlers) *fiber.App {
 		Storage:        csrfStorage{sign: h.sign, now: h.now},
 		ContextKey:     csrfContextKey,
 		ErrorHandler:   h.csrfFailed,
-		// Event posts carry a signed seat credential in a header, which a
-		// cross-site form cannot send, and must survive a server restart.
-		Next: isEventPost,
+		// Event posts and join-failure reports carry a signed seat
+		// credential in a header, which a cross-site form cannot send, and
+		// must survive a server restart.
+		Next: isSeatPost,
 	}))
 
 	app.Get("/", h.home)
@@ -97,6 +98,14 @@ func NewApp(h *Handlers) *fiber.App {
 		LimitReached: h.tooManyJoins,
 	}), h.roomToken)
 	app.Post("/rooms/:room/events", h.roomEvents)
+	app.Post("/rooms/:room/join-failed", limiter.New(limiter.Config{
+		// Each report costs a SignalWire lookup; a page makes one per join.
+		Max:          joinFailuresPerMinute,
+		Expiration:   time.Minute,
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached: h.tooManyJoins,
+	}), h.joinFailed)
+	app.Get("/rooms/:room/gone", h.roomGone)
 	app.Get("/guest", h.guestRoom)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
@@ -107,9 +116,14 @@ func NewApp(h *Handlers) *fiber.App {
 // meeting's worth of rejoins and reloads stays well below it.
 const tokensPerMinute = 30
 
-// isEventPost matches "POST /rooms/:room/events" before routing, which is
-// when the CSRF middleware must decide.
-func isEventPost(c *fiber.Ctx) bool {
+// joinFailuresPerMinute bounds the lookups failed joins may cause per
+// address; each failed join reports once.
+const joinFailuresPerMinute = 30
+
+// isSeatPost matches "POST /rooms/:room/events" and
+// "POST /rooms/:room/join-failed" before routing, which is when the CSRF
+// middleware must decide.
+func isSeatPost(c *fiber.Ctx) bool {
 	if c.Method() != fiber.MethodPost {
 		return false
 	}
@@ -118,7 +132,7 @@ func isEventPost(c *fiber.Ctx) bool {
 		return false
 	}
 	room, tail, _ := strings.Cut(rest, "/")
-	return room != "" && tail == "events"
+	return room != "" && (tail == "events" || tail == "join-failed")
 }
 
 // contentSecurityPolicy allows only the app's own scripts and styles; the

@@ -103,13 +103,16 @@ type RoomPage struct {
 // IslandConfig is handed to the JS island as JSON. It holds no token: the
 // island asks for one when the user clicks Join.
 type IslandConfig struct {
-	Room      string  `json:"room"`
-	Role      string  `json:"role"`
-	User      string  `json:"user"`
-	TokenURL  string  `json:"tokenURL"`
-	EventsURL string  `json:"eventsURL"`
-	CSRF      string  `json:"csrf"`
-	Invite    *Invite `json:"invite,omitempty"`
+	Room      string `json:"room"`
+	Role      string `json:"role"`
+	User      string `json:"user"`
+	TokenURL  string `json:"tokenURL"`
+	EventsURL string `json:"eventsURL"`
+	// JoinFailedURL is where the island reports a join the SDK could not
+	// complete, so the server can tell a forgotten room from a blip.
+	JoinFailedURL string  `json:"joinFailedURL"`
+	CSRF          string  `json:"csrf"`
+	Invite        *Invite `json:"invite,omitempty"`
 }
 
 // Invite is a guest link's signed parts, which the guest's token request
