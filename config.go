@@ -230,3 +230,26 @@ func parseProxies(in []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// loopbackRelayOrigin is the WebSocket origin a SignalWire fake on loopback
+// serves its relay from ("ws://127.0.0.1:PORT" for space
+// "http://127.0.0.1:PORT"), which the CSP must let the SDK reach; "" for any
+// space off this machine, whose relay is SignalWire's own. The fake's tokens
+// name their relay on the same host and port as its REST API.
+func loopbackRelayOrigin(space string) string {
+	u, err := url.Parse(space)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(host); !strings.EqualFold(host, "localhost") && (err != nil || !ip.IsLoopback()) {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http":
+		return "ws://" + u.Host
+	case "https":
+		return "wss://" + u.Host
+	}
+	return ""
+}

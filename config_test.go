@@ -147,3 +147,19 @@ func redacted(c config) config {
 	c.Token, c.SecretKey, c.HostPasscode = "[redacted]", "[redacted]", "[redacted]"
 	return c
 }
+
+func TestLoopbackRelayOrigin(t *testing.T) {
+	for space, want := range map[string]string{
+		"http://127.0.0.1:4321":          "ws://127.0.0.1:4321",
+		"http://localhost:80/api/video":  "ws://localhost:80",
+		"https://[::1]:8443":             "wss://[::1]:8443",
+		"https://example.signalwire.com": "",
+		"example.signalwire.com":         "",
+		"http://192.0.2.1:4321":          "",
+		"":                               "",
+	} {
+		if got := loopbackRelayOrigin(space); got != want {
+			t.Errorf("loopbackRelayOrigin(%q) = %q, want %q", space, got, want)
+		}
+	}
+}

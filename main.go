@@ -112,6 +112,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		Sandbox:      sandboxMode,
 		SimulatedSDK: sandboxMode || ro.simulatedSDK,
 		SecretKey:    secret,
+		RelayOrigin:  loopbackRelayOrigin(cfg.Space),
 		HostPasscode: cfg.HostPasscode,
 		// A sandbox without a passcode is open: it is one person's machine.
 		OpenHosting:    cfg.OpenHosting || (sandboxMode && cfg.HostPasscode == ""),

@@ -34,6 +34,11 @@ type Config struct {
 	// never through the environment.
 	SimulatedSDK bool
 	SecretKey    []byte
+	// RelayOrigin is added to the CSP's connect-src: the ws:// origin of a
+	// SignalWire fake's relay on loopback (sandbox mode, or tests with
+	// SIGNALWIRE_SPACE on loopback), named by its tokens' "ch" claim. Empty
+	// for the real SignalWire, whose relay the CSP already allows.
+	RelayOrigin  string
 	HostPasscode string
 	OpenHosting  bool
 	InviteTTL    time.Duration

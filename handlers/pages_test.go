@@ -336,3 +336,18 @@ func TestEscaping(t *testing.T) {
 }
 
 func mustURL(s string) *url.URL { u, _ := url.Parse(s); return u }
+
+func TestCSPAllowsALoopbackRelayOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	for origin, want := range map[string]bool{"": false, "ws://127.0.0.1:4321": true} {
+		e := newEnv(t, func(c *handlers.Config) { c.RelayOrigin = origin })
+		resp, _ := e.get("/")
+		csp := resp.Header.Get("Content-Security-Policy")
+		if got := strings.Contains(csp, "ws://"); got != want {
+			t.Errorf("RelayOrigin %q: CSP %q, want a ws:// origin: %v", origin, csp, want)
+		}
+		if want && !strings.Contains(csp, "connect-src 'self' wss://*.signalwire.com https://*.signalwire.com "+origin+";") {
+			t.Errorf("RelayOrigin %q: CSP %q does not add it to connect-src", origin, csp)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func NewApp(h *Handlers) *fiber.App {
 
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(helmet.New(helmet.Config{
-		ContentSecurityPolicy: contentSecurityPolicy,
+		ContentSecurityPolicy: contentSecurityPolicy(h.cfg.RelayOrigin),
 		ReferrerPolicy:        "no-referrer",
 		XFrameOptions:         "DENY", // as frame-ancestors 'none', for old browsers
 		// Sent only on HTTPS requests: once a browser has seen the app over
@@ -136,8 +136,15 @@ func isSeatPost(c *fiber.Ctx) bool {
 }
 
 // contentSecurityPolicy allows only the app's own scripts and styles; the
-// SDK talks to SignalWire over WebSocket and HTTPS.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
-	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; " +
-	"connect-src 'self' wss://*.signalwire.com https://*.signalwire.com; " +
-	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+// SDK talks to SignalWire over WebSocket and HTTPS. relayOrigin, when set,
+// is one more origin the SDK may connect to: the relay of a SignalWire
+// fake on loopback (see Config.RelayOrigin).
+func contentSecurityPolicy(relayOrigin string) string {
+	connect := "connect-src 'self' wss://*.signalwire.com https://*.signalwire.com"
+	if relayOrigin != "" {
+		connect += " " + relayOrigin
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; " +
+		"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; " + connect + "; " +
+		"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
