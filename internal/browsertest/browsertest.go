@@ -94,6 +94,12 @@ func run(m *testing.M) int {
 		// getUserMedia and device pickers work headless.
 		chromedp.Flag("use-fake-device-for-media-stream", true),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		// WebRTC to a relay fake on loopback: without this flag a machine
+		// with only a loopback interface gathers no ICE candidates, and the
+		// SDK's join never sends its offer.
+		chromedp.Flag("allow-loopback-in-peer-connection", true),
+		// The SDK's video elements play without a click.
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
@@ -149,6 +155,11 @@ type Tab struct {
 // NewTab opens a tab for the test and closes it when the test ends. At that
 // point the test fails for each uncaught exception and each console error of
 // the tested origin that AllowConsoleError did not allow.
+//
+// Each tab has a browser context of its own, like a separate browser
+// profile: no cookies, storage or sessionStorage shared with other tabs, so
+// two tabs are two participants (the SDK keeps reattach state per room in
+// sessionStorage).
 func NewTab(t *testing.T) *Tab {
 	t.Helper()
 	if !browser.started {
@@ -161,7 +172,7 @@ func NewTab(t *testing.T) *Tab {
 		t.Skipf("browsertest: no browser, skipping: %s", browser.missing)
 	}
 
-	ctx, cancel := chromedp.NewContext(browser.ctx)
+	ctx, cancel := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
 	// The first call on a child context opens its tab; like the browser's,
 	// it must not carry a timeout.
 	if err := chromedp.Do(ctx); err != nil {

@@ -1,12 +1,15 @@
 package browsertest
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -42,6 +45,10 @@ func newServer(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/app.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
 		_, _ = w.Write([]byte(testScript))
+	})
+	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Seen", "yes")
+		_, _ = io.Copy(w, r.Body)
 	})
 	mux.HandleFunc("/vendor/noisy.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript")
@@ -107,17 +114,30 @@ func TestTabAllowsExpectedAndVendoredErrors(t *testing.T) {
 	tab.Eval(`new Promise(r => { const s = document.createElement("script"); s.src = "/vendor/noisy.js"; s.onload = r; document.body.append(s) })`, nil)
 }
 
-func TestTabsShareTheBrowser(t *testing.T) {
+func TestTabsAreSeparateParticipants(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	a, b := NewTab(t), NewTab(t)
 	a.Navigate(srv.URL + "/")
 	b.Navigate(srv.URL + "/")
-	// Same profile, so same-origin tabs can talk, as the simulator's rooms
-	// need.
+	// Separate browser contexts: nothing one tab stores or broadcasts
+	// reaches the other, as between two people's browsers.
 	b.Eval(`window.got = null; new BroadcastChannel("bt").onmessage = e => { window.got = e.data }`, nil)
-	a.Eval(`new BroadcastChannel("bt").postMessage("hi")`, nil)
-	b.WaitJS(`window.got === "hi"`)
+	a.Eval(`document.cookie = "who=a; path=/"; sessionStorage.setItem("k", "a"); localStorage.setItem("k", "a"); new BroadcastChannel("bt").postMessage("hi")`, nil)
+	var seen struct {
+		Cookie, Session, Local string
+		Got                    any
+	}
+	// Give a message time to arrive before deciding none did.
+	b.Eval(`new Promise(r => setTimeout(r, 300)).then(() => ({Cookie: document.cookie, Session: sessionStorage.getItem("k") || "", Local: localStorage.getItem("k") || "", Got: window.got}))`, &seen)
+	if seen.Cookie != "" || seen.Session != "" || seen.Local != "" || seen.Got != nil {
+		t.Errorf("tab b sees tab a's state: %+v", seen)
+	}
+	var own string
+	a.Eval(`document.cookie`, &own)
+	if own != "who=a" {
+		t.Errorf("tab a's own cookie: got %q, want who=a", own)
+	}
 }
 
 func TestRecordKeepsOnlyOurErrors(t *testing.T) {
@@ -148,5 +168,51 @@ func TestRecordKeepsOnlyOurErrors(t *testing.T) {
 		if tab.problems[i] != want[i] {
 			t.Errorf("problem %d: got %q, want %q", i, tab.problems[i], want[i])
 		}
+	}
+}
+
+func TestInterceptRecordsAndRefuses(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t)
+	tab := NewTab(t)
+	tab.Navigate(srv.URL + "/")
+	tab.AllowConsoleError("Failed to load resource") // the refusals below
+	// The second request is answered 503 by the test, the third dropped.
+	ic := tab.Intercept("*/echo", func(n int, _ *network.Request) int {
+		return map[int]int{2: http.StatusServiceUnavailable, 3: Drop}[n]
+	})
+	var got []string
+	tab.Eval(`(async () => {
+		const out = [];
+		for (const body of ["one", "two", "three", "four"]) {
+			try {
+				const r = await fetch("/echo", {method: "POST", body});
+				out.push(r.status + ":" + await r.text());
+			} catch (e) { out.push("error") }
+		}
+		return out;
+	})()`, &got)
+	want := []string{"200:one", "503:refused by the test", "error", "200:four"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("page saw %q, want %q", got, want)
+	}
+	xs := ic.Exchanges()
+	if len(xs) != 4 {
+		t.Fatalf("got %d exchanges, want 4: %+v", len(xs), xs)
+	}
+	for i, x := range xs {
+		wantBody := []string{"one", "two", "three", "four"}[i]
+		if string(x.RequestBody) != wantBody {
+			t.Errorf("exchange %d: request body %q, want %q", i, x.RequestBody, wantBody)
+		}
+	}
+	if x := xs[0]; x.Status != 200 || string(x.ResponseBody) != "one" || x.Header["X-Seen"] != "yes" || x.Refused {
+		t.Errorf("first exchange: %+v", x)
+	}
+	if x := xs[1]; x.Status != 503 || !x.Refused {
+		t.Errorf("second exchange: %+v", x)
+	}
+	if x := xs[2]; x.Status != 0 || !x.Refused {
+		t.Errorf("third exchange: %+v", x)
 	}
 }

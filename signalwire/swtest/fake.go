@@ -17,9 +17,16 @@
 // concurrent use and bounded in memory (see Limits): past a limit it answers
 // 422 instead of growing, and it keeps only the most recent calls.
 //
-// The package imports only the standard library and not the signalwire
-// client, so that its tests pin it to the documentation rather than to the
-// client it is meant to check.
+// The same handler serves SignalWire's relay at RelayPath: the WebSocket
+// that the real @signalwire/js 3.30.0 joins rooms through, with WebRTC
+// answered by pion (relay.go; RELAY.md lists every message and its
+// source). The room tokens the fake issues name it in their "ch" header,
+// so a page needs no configuration. Members join through it from browsers,
+// or from Go with AddMembers, and GET /room_sessions follows them.
+//
+// The package imports only the standard library, the WebSocket and pion
+// modules, and not the signalwire client, so that its tests pin it to the
+// documentation rather than to the client it is meant to check.
 package swtest
 
 import (
@@ -56,6 +63,9 @@ type Limits struct {
 	Members  int // session members across all sessions (default 100,000)
 	Calls    int // recorded calls kept (default 10,000); the oldest are dropped
 	Tokens   int // issued tokens kept for IssuedTokens (default 10,000)
+	// RelayConns bounds the relay's WebSocket connections at once (default
+	// 1,000); past it the upgrade is refused with 503.
+	RelayConns int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -68,7 +78,7 @@ func (l Limits) withDefaults() Limits {
 	return Limits{
 		Rooms: def(l.Rooms, 10_000), Sessions: def(l.Sessions, 10_000),
 		Members: def(l.Members, 100_000), Calls: def(l.Calls, 10_000),
-		Tokens: def(l.Tokens, 10_000),
+		Tokens: def(l.Tokens, 10_000), RelayConns: def(l.RelayConns, 1_000),
 	}
 }
 
@@ -122,6 +132,7 @@ type Fake struct {
 	calls        []Call
 	tokens       []string
 	faults       []*faultRule
+	relay        relayState // the relay's rooms and connections (relay.go)
 }
 
 // New returns a Fake that accepts the given project key and API token.
@@ -136,6 +147,7 @@ func New(projectKey, token string, opts ...Option) *Fake {
 		roomsByID:    map[string]*room{},
 		roomsByName:  map[string]*room{},
 		sessionsByID: map[string]*session{},
+		relay:        newRelayState(),
 	}
 	for _, o := range opts {
 		o(f)
@@ -169,6 +181,13 @@ func NewServer(projectKey, token string, opts ...Option) (*Fake, *httptest.Serve
 // ServeHTTP answers one API request: record it, apply a matching fault,
 // check Basic auth, then route.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == RelayPath {
+		// The browser's WebSocket carries no Basic auth and is not an API
+		// call: the relay authenticates with the room token instead, and
+		// it is not recorded, so call counts stay about the REST API.
+		f.serveRelay(w, r)
+		return
+	}
 	raw, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	sw := &statusWriter{ResponseWriter: w}
 	call := Call{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: recordBody(raw)}

@@ -103,6 +103,9 @@ func (f *Fake) expireLocked(now time.Time) {
 // and adds user as a member unless already present.
 func (f *Fake) touchLiveSessionLocked(rm *room, user string, now time.Time) {
 	f.expireLocked(now)
+	if f.relay.live[rm.Name] != nil {
+		return // members who really joined through the relay drive this room's session
+	}
 	var s *session
 	for i := len(f.sessions) - 1; i >= 0; i-- {
 		if x := f.sessions[i]; x.fromTokens && x.Status == "in-progress" && x.RoomID == rm.ID {

@@ -11,8 +11,17 @@ import (
 	"strings"
 )
 
-// tokenHeader is the fixed header of SignalWire's video room tokens.
-const tokenHeader = `{"typ":"VRT","ver":"1.0","alg":"HS512"}`
+// tokenHeader is the header of the room tokens the fake issues: SignalWire's
+// fixed VRT header plus "ch", the relay the browser must connect to. The
+// 3.30.0 SDK takes the relay host from the header's ch before any host
+// option (src/JWTSession.ts: `decoded.ch || options.host`) and uses a ws://
+// value as is (core checkWebSocketHost), so pages need no configuration.
+type tokenHeader struct {
+	Typ     string `json:"typ"`
+	Ver     string `json:"ver"`
+	Alg     string `json:"alg"`
+	Channel string `json:"ch,omitempty"`
+}
 
 // TokenClaims is the payload of a room token the fake issues, with
 // SignalWire's short claim names.
@@ -42,7 +51,7 @@ func DecodeToken(tok string) (TokenClaims, error) {
 	if err != nil {
 		return TokenClaims{}, errors.New("swtest: token header is not base64url")
 	}
-	var h struct{ Typ, Ver, Alg string }
+	var h tokenHeader
 	if json.Unmarshal(hb, &h) != nil || h.Typ != "VRT" {
 		return TokenClaims{}, errors.New("swtest: token header is not a VRT header")
 	}
@@ -81,9 +90,12 @@ func (f *Fake) sign(signingInput string) []byte {
 	return m.Sum(nil)
 }
 
-func (f *Fake) issue(c TokenClaims) string {
+// issue signs the claims into a token whose header names the relay at ch
+// ("" for none).
+func (f *Fake) issue(c TokenClaims, ch string) string {
+	h, _ := json.Marshal(tokenHeader{Typ: "VRT", Ver: "1.0", Alg: "HS512", Channel: ch})
 	p, _ := json.Marshal(c)
-	in := base64.RawURLEncoding.EncodeToString([]byte(tokenHeader)) + "." + base64.RawURLEncoding.EncodeToString(p)
+	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
 	return in + "." + base64.RawURLEncoding.EncodeToString(f.sign(in))
 }
 
@@ -161,7 +173,7 @@ func (f *Fake) createToken(w http.ResponseWriter, r *http.Request) {
 	}
 	c.ID = newUUID()
 	c.IssuedAt = now.Unix()
-	tok := f.issue(c)
+	tok := f.issue(c, relayURLFromRequest(r))
 	f.tokens = append(f.tokens, tok)
 	if len(f.tokens) >= 2*f.limits.Tokens {
 		f.tokens = slices.Clone(f.tokens[len(f.tokens)-f.limits.Tokens:])
