@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -15,14 +16,26 @@ import (
 // CSRF-safe without a token that a restart would invalidate.
 const seatHeader = "X-Seat"
 
-// snapshotHeader tells the island to send a fresh member list: the server
-// has no snapshot for this seat (a restart, another instance) or lost
-// events.
-const snapshotHeader = "X-Roster-Snapshot"
+// Headers of the roster's wire format (roster/WIRE.md).
+const (
+	// snapshotHeader tells the island to send a fresh member list: the
+	// server has no list for this seat (a restart, another instance), lost
+	// events, or heard of a member it does not know.
+	snapshotHeader = "X-Roster-Snapshot"
+	// baseHeader is the roster version the page shows, as the island last
+	// swapped it in; versionHeader the version the answer brings it to.
+	baseHeader    = "X-Roster-Base"
+	versionHeader = "X-Roster-Version"
+	// renderHeader says whether the answer is the whole panel ("full") or
+	// only out-of-band swaps of what changed since the base ("delta").
+	renderHeader = "X-Roster-Render"
+)
 
-// roomEvents handles "POST /rooms/:room/events": applies a batch of SDK
-// events to the seat's roster and answers with the roster panel, or 400
-// (malformed), 403 (no valid seat), 413 (too large), 503 (server full).
+// roomEvents handles "POST /rooms/:room/events": applies a batch of wire
+// events to the seat's roster and answers with what changed since the
+// page's X-Roster-Base (a delta), or the whole roster panel; or 400
+// (malformed), 403 (no valid seat), 409 (a newer join), 413 (too large),
+// 422 (too many members), 503 (server full).
 func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -37,7 +50,10 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	case err != nil:
 		return &userError{status: fiber.StatusBadRequest, title: "Bad update", message: "The participant update could not be read.", cause: err}
 	}
-	r, err := h.roster.Apply(c.UserContext(), roster.SeatKey{Room: room, Seat: st.ID}, batch)
+	if n := batch.Ignored(); n > 0 {
+		h.log.Debug("ignored roster events", "room", room, "count", n)
+	}
+	r, d, err := h.roster.Apply(c.UserContext(), roster.SeatKey{Room: room, Seat: st.ID}, batch)
 	switch {
 	case errors.Is(err, roster.ErrFull):
 		return &userError{status: fiber.StatusServiceUnavailable, title: "Server busy", message: "This server is tracking as many calls as it can. The call goes on; the participant list will catch up.", cause: err}
@@ -53,7 +69,41 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	if r.NeedsSnapshot {
 		c.Set(snapshotHeader, "needed")
 	}
-	return h.render(c, fiber.StatusOK, "Participants", views.RosterPanel(rosterView(r, st.Role == views.RoleModerator)))
+	c.Set(versionHeader, strconv.FormatUint(r.Version, 10))
+	moderator := st.Role == views.RoleModerator
+	// A delta is only right for a page that shows the version it is
+	// computed from; any other page (a second request in flight, a reload,
+	// a restarted server) gets the whole panel.
+	if base := c.Get(baseHeader); !d.Full && base != "" && base == strconv.FormatUint(d.Base, 10) {
+		c.Set(renderHeader, "delta")
+		return h.render(c, fiber.StatusOK, "Participants", views.RosterDelta(rosterChange(r, d, moderator)))
+	}
+	c.Set(renderHeader, "full")
+	return h.render(c, fiber.StatusOK, "Participants", views.RosterPanel(rosterView(r, moderator)))
+}
+
+// rosterChange translates the store's delta into the rows to swap; only
+// the changed rows are built.
+func rosterChange(r roster.Roster, d roster.Delta, moderator bool) views.RosterChange {
+	v := views.RosterChange{
+		Controls:     moderator && !r.Left,
+		Deleted:      d.Deleted,
+		Count:        r.Count,
+		CountChanged: d.CountChanged,
+		Room:         roomState(r.Room),
+		RoomChanged:  d.RoomChanged,
+	}
+	for _, i := range d.Replaced {
+		v.Replaced = append(v.Replaced, memberRow(r.Members[i], r.SelfID))
+	}
+	for _, i := range d.Inserted {
+		in := views.RowInsert{Row: memberRow(r.Members[i], r.SelfID)}
+		if i+1 < len(r.Members) {
+			in.Before = r.Members[i+1].ID
+		}
+		v.Inserted = append(v.Inserted, in)
+	}
+	return v
 }
 
 // rosterView translates the store's roster into the view's rows.
@@ -63,18 +113,17 @@ func rosterView(r roster.Roster, moderator bool) views.Roster {
 		Joined:    true,
 		Count:     r.Count,
 		Left:      r.Left,
-		Room: views.RoomState{
-			Layout:         r.Room.Layout,
-			Locked:         r.Room.Locked,
-			Recording:      r.Room.Recording,
-			HideVideoMuted: r.Room.HideVideoMuted,
-		},
-		Members: make([]views.MemberRow, 0, len(r.Members)),
+		Room:      roomState(r.Room),
+		Members:   make([]views.MemberRow, 0, len(r.Members)),
 	}
 	for _, m := range r.Members {
 		v.Members = append(v.Members, memberRow(m, r.SelfID))
 	}
 	return v
+}
+
+func roomState(r roster.Room) views.RoomState {
+	return views.RoomState{Layout: r.Layout, Locked: r.Locked, Recording: r.Recording, HideVideoMuted: r.HideVideoMuted}
 }
 
 func memberRow(m roster.Member, selfID string) views.MemberRow {

@@ -12,32 +12,33 @@ func uuid(room, i int) string {
 	return fmt.Sprintf("%08x-3f0e-4d0b-9a51-%012x", room, i)
 }
 
-// roomJoined20 is a room.joined as the SDK sends it for a 20-member room.
+// roomJoined20 is a room.joined for a 20-member room, every member with
+// every field the wire format has.
 func roomJoined20(room int) string {
 	members := make([]string, 20)
 	for i := range members {
-		members[i] = fmt.Sprintf(`{"id":%q,"room_id":"0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c06","room_session_id":"3f2e1d0c-b9a8-4765-8432-10fedcba9805",`+
-			`"name":"Participant %d","type":"member","requested_position":"auto","current_position":"standard-%d","meta":{},`+
-			`"handraised":false,"talking":false,"visible":true,"audio_muted":%t,"video_muted":false,"deaf":false,`+
-			`"input_volume":0,"output_volume":0,"input_sensitivity":11.11}`, uuid(room, i), i, i, i%3 == 0)
+		members[i] = fmt.Sprintf(`{"id":%q,"name":"Participant %d","type":"member",`+
+			`"handraised":false,"talking":false,"visible":true,"audio_muted":%t,"video_muted":false,"deaf":false}`, uuid(room, i), i, i%3 == 0)
 	}
 	return body("epoch-1", ev(1, "room.joined", joinedData(uuid(room, 0), members...)))
 }
 
 // typicalBatch is what a lively 20-member room sends in one flush: talking
-// flips, a mute with its per-field variant, and a raised hand.
+// flips, a mute and a raised hand, each member object carrying only the
+// fields that changed.
 func typicalBatch(room int) string {
 	id := func(i int) string { return uuid(room, i) }
 	return body("epoch-1",
-		ev(2, "member.talking.started", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(3)))),
-		ev(3, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(3)))),
-		ev(4, "member.talking.ended", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(3)))),
-		ev(5, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(3)))),
-		ev(6, "member.talking.started", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(7)))),
-		ev(7, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(7)))),
-		ev(8, "member.updated", memberData(fmt.Sprintf(`"id":%q,"name":"Participant 5","type":"member","audio_muted":true,"updated":["audio_muted"]`, id(5)))),
-		ev(9, "member.updated.audioMuted", memberData(fmt.Sprintf(`"id":%q,"name":"Participant 5","type":"member","audio_muted":true,"updated":["audio_muted"]`, id(5)))),
-		ev(10, "member.updated", memberData(fmt.Sprintf(`"id":%q,"handraised":true,"updated":["handraised"]`, id(11)))),
+		ev(2, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(3)))),
+		ev(3, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(3)))),
+		ev(4, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(7)))),
+		ev(5, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(9)))),
+		ev(6, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(7)))),
+		ev(7, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(9)))),
+		ev(8, "member.updated", memberData(fmt.Sprintf(`"id":%q,"audio_muted":true`, id(5)))),
+		ev(9, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":true`, id(12)))),
+		ev(10, "member.updated", memberData(fmt.Sprintf(`"id":%q,"handraised":true`, id(11)))),
+		ev(11, "member.talking", memberData(fmt.Sprintf(`"id":%q,"talking":false`, id(12)))),
 	)
 }
 
@@ -66,7 +67,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 func BenchmarkApplyBatch20(b *testing.B) {
 	s := NewMemoryStore(Limits{})
 	ctx := context.Background()
-	if _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
+	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
 		b.Fatal(err)
 	}
 	tmpl, err := DecodeBytes([]byte(typicalBatch(0)))
@@ -82,9 +83,9 @@ func BenchmarkApplyBatch20(b *testing.B) {
 			batch.Events[i] = e
 		}
 		next += uint64(len(tmpl.Events))
-		r, err := s.Apply(ctx, seatA, batch)
-		if err != nil || r.NeedsSnapshot || r.Count != 20 {
-			b.Fatalf("got count %d needs snapshot %v err %v", r.Count, r.NeedsSnapshot, err)
+		r, d, err := s.Apply(ctx, seatA, batch)
+		if err != nil || r.NeedsSnapshot || r.Count != 20 || d.Full || r.Version != d.Base+1 {
+			b.Fatalf("got count %d needs snapshot %v delta %+v version %d err %v", r.Count, r.NeedsSnapshot, d, r.Version, err)
 		}
 	}
 }
@@ -92,7 +93,7 @@ func BenchmarkApplyBatch20(b *testing.B) {
 func BenchmarkGet20(b *testing.B) {
 	s := NewMemoryStore(Limits{})
 	ctx := context.Background()
-	if _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
+	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -126,7 +127,7 @@ func BenchmarkMemory1000Seats(b *testing.B) {
 					b.Fatal(err)
 				}
 				key := SeatKey{Room: fmt.Sprintf("room-%d", r), Seat: fmt.Sprintf("seat-%d-%d", r, seat)}
-				if _, err := s.Apply(ctx, key, batch); err != nil {
+				if _, _, err := s.Apply(ctx, key, batch); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,24 +1,19 @@
 package roster
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"strings"
 	"unicode/utf8"
 )
 
 // Limits of the wire format. The handler should refuse a larger body before it
 // reads it; Decode enforces the same numbers so that no caller can forget.
 const (
-	// MaxBatchBytes is the largest batch body Decode accepts. A room.joined
-	// snapshot of a full room (SignalWire allows 300 members) is about 60 KB
-	// even when the island trims each member to the fields this package reads,
-	// and about twice that with the SDK's full objects, so 64 KiB would refuse
-	// legitimate joins.
+	// MaxBatchBytes is the largest batch body Decode accepts. A
+	// members.snapshot of a full room (SignalWire allows 300 members) is
+	// about 60 KB, so the island's own cap of 64 KiB per batch leaves no
+	// margin; this limit leaves four times that.
 	MaxBatchBytes = 256 << 10
 	// MaxBatchEvents is the largest number of events in one batch.
 	MaxBatchEvents = 200
@@ -58,8 +53,8 @@ type Batch struct {
 	Events []Event
 }
 
-// Ignored returns how many events of b the roster does not use (unknown names
-// and known ones without roster meaning), for logs and metrics.
+// Ignored returns how many events of b have a name the wire format does not
+// define, for logs and metrics. They still count for seq.
 func (b Batch) Ignored() int {
 	n := 0
 	for _, e := range b.Events {
@@ -70,69 +65,102 @@ func (b Batch) Ignored() int {
 	return n
 }
 
-// Event is one SDK event forwarded by the island. Its payload is kept in
-// unexported fields: only Decode can produce one, so the store never sees an
-// unchecked payload.
+// Event is one event of the wire format. Its payload is kept in unexported
+// fields: only Decode can produce one, so the store never sees an unchecked
+// payload.
 type Event struct {
 	// Seq is the island's sequence number, 1 for the first event of an epoch.
 	Seq uint64
-	// Name is the SDK event name, e.g. "member.joined".
+	// Name is the event's name, e.g. "member.joined".
 	Name string
 
-	kind     kind
-	members  []memberPatch // the snapshot, or the single member of an upsert
-	snapshot bool          // members replaces the roster
-	memberID string        // member.left, member.talking
-	flag     *bool         // talking or recording state; nil when unknown
-	selfID   string        // room.joined
-	room     roomPatch
+	kind    kind
+	member  memberPatch   // member.joined, .updated, .left, .talking
+	members []memberPatch // the member list of room.joined or members.snapshot
+	list    bool          // members is a member list (it may be empty)
+	selfID  string        // room.joined, members.snapshot; "" when not said
+	room    roomPatch     // room.joined, room.updated, layout.changed
+	flag    bool          // recording on or off
 }
 
 type kind uint8
 
 const (
-	kindIgnored    kind = iota
-	kindJoined          // room.joined / room.subscribed: full snapshot
-	kindMemberList      // memberList.updated: member snapshot
-	kindUpsert          // member.joined, member.updated, member.updated.*
-	kindLeft            // member.left
-	kindTalking         // member.talking and its started/ended variants
-	kindRoom            // room.updated, layout.changed
-	kindRecording       // recording.started/updated/ended
-	kindSelfLeft        // room.left, room.ended
+	kindIgnored   kind = iota // a name the wire format does not define
+	kindJoined                // room.joined
+	kindSnapshot              // members.snapshot
+	kindAdd                   // member.joined
+	kindUpdate                // member.updated
+	kindLeft                  // member.left
+	kindTalking               // member.talking
+	kindRoom                  // room.updated, layout.changed
+	kindRecording             // recording.started, .updated, .ended
+	kindSelfLeft              // room.left, room.ended
 )
 
-// memberPatch holds the fields present in one member payload; nil means
-// absent, which matters for member.updated (absent fields keep their value).
+// Keys of a member object, in the order of the bits of fieldMask.
+const (
+	fID = iota
+	fName
+	fType
+	fParentID
+	fAudioMuted
+	fVideoMuted
+	fDeaf
+	fVisible
+	fHand
+	fTalking
+)
+
+// fieldMask records which keys a member or room object carried: an absent
+// key means "not said", which is what lets updates merge.
+type fieldMask uint32
+
+func (m fieldMask) has(f int) bool { return m&(1<<f) != 0 }
+
+// memberPatch holds one member object: the fields present, per has.
 type memberPatch struct {
-	id                                                   string
-	name, typ, parentID                                  *string
-	audioMuted, videoMuted, deaf, visible, hand, talking *bool
+	has                                                  fieldMask
+	id, name, typ, parentID                              string
+	audioMuted, videoMuted, deaf, visible, hand, talking bool
 }
+
+// Keys of a room object, in the order of the bits of fieldMask.
+const (
+	fLayout = iota
+	fLocked
+	fRecording
+	fHideVideoMuted
+)
 
 type roomPatch struct {
-	layout                            *string
-	locked, recording, hideVideoMuted *bool
+	has                               fieldMask
+	layout                            string
+	locked, recording, hideVideoMuted bool
 }
 
-// Decode reads one batch of at most MaxBatchBytes from r. The wire format is
-// a JSON object:
+// Decode reads one batch of at most MaxBatchBytes from r and decodes it
+// strictly as roster/WIRE.md describes the wire format, the island's
+// contract with this package:
 //
 //	{"epoch": "k3J9xQ2mPz", "events": [
-//	  {"seq": 1, "name": "room.joined", "data": {...the SDK's payload...}},
-//	  {"seq": 2, "name": "member.talking", "data": {"member": {"id": "...", "talking": true}}}]}
+//	  {"seq": 1, "name": "room.joined", "data": {"member_id": "m1", "room": {"layout_name": "grid-responsive"}, "members": [{"id": "m1", "name": "Ada"}]}},
+//	  {"seq": 2, "name": "member.updated", "data": {"member": {"id": "m1", "handraised": true}}}]}
 //
-// epoch (required, at most MaxIDBytes) is a random id the island picks per
-// join; seq (an integer from 1, unique in the batch) counts every event the
-// island forwards in that epoch, unknown ones included, so that gaps show
-// lost events. data is the SDK handler's argument as it was given, with
-// member fields in snake_case or camelCase. At most MaxBatchEvents events;
-// names and ids are bounded by MaxNameRunes and MaxIDBytes. Events the
-// roster does not use are accepted and counted by Batch.Ignored; see
-// testdata/batches for a sample of each event that is used.
+// epoch is 1 to MaxIDBytes bytes; seq an integer from 1, unique in the batch;
+// at most MaxBatchEvents events. The data of each event the format defines
+// must have exactly its keys and types: a wrong type, a missing required key,
+// an unknown key, a key given twice, null where a value is expected, or a
+// string over its bound (MaxIDBytes, MaxNameRunes) is refused. data may be
+// left out where every key is optional. Events with a name the format does
+// not define are accepted with any data, ignored by the store and counted by
+// Batch.Ignored, so that a newer island never breaks an older server. The
+// island normalises what the SDK hands it into this format; the SDK's own
+// shapes (camelCase keys, room_session, memberList.updated, ...) are refused
+// or ignored here. testdata/batches holds a sample of every event.
 //
-// Decode returns ErrTooLarge for a body over the limit and an error wrapping
-// ErrMalformed for anything else it refuses.
+// Decode returns ErrTooLarge for a body over the limit, the read error when
+// r fails, and an error wrapping ErrMalformed for anything else it refuses.
 func Decode(r io.Reader) (Batch, error) {
 	body, err := io.ReadAll(io.LimitReader(r, MaxBatchBytes+1))
 	if err != nil {
@@ -141,440 +169,359 @@ func Decode(r io.Reader) (Batch, error) {
 	return DecodeBytes(body)
 }
 
-// DecodeBytes decodes one batch; the result does not alias body.
+// DecodeBytes decodes one batch as Decode does; the result does not alias
+// body.
 func DecodeBytes(body []byte) (Batch, error) {
 	if len(body) > MaxBatchBytes {
 		return Batch{}, ErrTooLarge
 	}
-	var w struct {
-		Epoch  *string     `json:"epoch"`
-		Events []wireEvent `json:"events"`
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		return Batch{}, malformed("the batch is not valid: %s", describeJSON(err))
-	}
-	if w.Epoch == nil || *w.Epoch == "" {
-		return Batch{}, malformed("the batch has no epoch")
-	}
-	if len(*w.Epoch) > MaxIDBytes {
-		return Batch{}, malformed("the epoch is longer than %d bytes", MaxIDBytes)
-	}
-	if len(w.Events) > MaxBatchEvents {
-		return Batch{}, malformed("the batch has %d events; at most %d are allowed", len(w.Events), MaxBatchEvents)
-	}
-	b := Batch{Epoch: *w.Epoch, Events: make([]Event, 0, len(w.Events))}
-	seen := make(map[uint64]struct{}, len(w.Events))
-	for i, we := range w.Events {
-		e, err := decodeEvent(we)
-		if err != nil {
-			return Batch{}, malformed("event %d: %v", i+1, err)
+	p := parser{buf: body}
+	var b Batch
+	seen, err := p.object(at{obj: "the batch", idx: -1}, []string{"epoch", "events"}, func(i int) error {
+		var err error
+		switch i {
+		case 0:
+			if b.Epoch, err = p.str(at{idx: -1, key: "epoch"}); err == nil && (b.Epoch == "" || len(b.Epoch) > MaxIDBytes) {
+				err = fmt.Errorf("the epoch must be 1 to %d bytes long", MaxIDBytes)
+			}
+		case 1:
+			b.Events = make([]Event, 0, 16)
+			err = p.array(at{idx: -1, key: "events"}, func(i int) error {
+				if i == MaxBatchEvents {
+					return fmt.Errorf("the batch has more than %d events", MaxBatchEvents)
+				}
+				e, err := p.event(i + 1)
+				b.Events = append(b.Events, e)
+				return err
+			})
 		}
-		if _, dup := seen[e.Seq]; dup {
-			return Batch{}, malformed("event %d: seq %d appears twice", i+1, e.Seq)
-		}
-		seen[e.Seq] = struct{}{}
-		b.Events = append(b.Events, e)
+		return err
+	})
+	if err == nil {
+		err = p.end()
+	}
+	switch {
+	case err != nil:
+		return Batch{}, malformed(err)
+	case seen&1 == 0:
+		return Batch{}, malformed(errors.New("the batch has no epoch"))
+	case seen&2 == 0:
+		return Batch{}, malformed(errors.New("the batch has no events"))
+	}
+	if err := checkSeqs(b.Events); err != nil {
+		return Batch{}, malformed(err)
 	}
 	return b, nil
 }
 
-func malformed(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
+func malformed(err error) error {
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
 
-type wireEvent struct {
-	Seq  *uint64         `json:"seq"`
-	Name *string         `json:"name"`
-	Data json.RawMessage `json:"data"`
-}
-
-// wireMember accepts both spellings the SDK uses: snake_case (room.joined and
-// the js package's member events) and camelCase (its documented shape).
-type wireMember struct {
-	ID          *string `json:"id"`
-	Name        *string `json:"name"`
-	Type        *string `json:"type"`
-	ParentID    *string `json:"parent_id"`
-	ParentIDC   *string `json:"parentId"`
-	AudioMuted  *bool   `json:"audio_muted"`
-	AudioMutedC *bool   `json:"audioMuted"`
-	VideoMuted  *bool   `json:"video_muted"`
-	VideoMutedC *bool   `json:"videoMuted"`
-	Deaf        *bool   `json:"deaf"`
-	Visible     *bool   `json:"visible"`
-	// encoding/json matches keys case-insensitively, so this also takes
-	// "handRaised".
-	HandRaised  *bool `json:"handraised"`
-	HandRaisedS *bool `json:"hand_raised"`
-	Talking     *bool `json:"talking"`
-}
-
-type wireRoomSession struct {
-	Members         []wireMember `json:"members"`
-	Locked          *bool        `json:"locked"`
-	Recording       *bool        `json:"recording"`
-	HideVideoMuted  *bool        `json:"hide_video_muted"`
-	HideVideoMutedC *bool        `json:"hideVideoMuted"`
-	LayoutName      *string      `json:"layout_name"`
-	LayoutNameC     *string      `json:"layoutName"`
-}
-
-func decodeEvent(we wireEvent) (Event, error) {
-	if we.Name == nil || *we.Name == "" {
-		return Event{}, errors.New("the event has no name")
+// checkSeqs refuses a seq used twice in one batch; the store would keep only
+// one of the two events, silently.
+func checkSeqs(events []Event) error {
+	if len(events) <= 16 { // a map costs more than comparing a flush's pairs
+		for i := range events {
+			for j := range i {
+				if events[i].Seq == events[j].Seq {
+					return fmt.Errorf("event %d: seq %d appears twice", i+1, events[i].Seq)
+				}
+			}
+		}
+		return nil
 	}
-	name := *we.Name
-	if len(name) > maxEventNameBytes {
-		return Event{}, fmt.Errorf("the event name is longer than %d bytes", maxEventNameBytes)
+	seen := make(map[uint64]struct{}, len(events))
+	for i, e := range events {
+		if _, dup := seen[e.Seq]; dup {
+			return fmt.Errorf("event %d: seq %d appears twice", i+1, e.Seq)
+		}
+		seen[e.Seq] = struct{}{}
 	}
-	if we.Seq == nil || *we.Seq == 0 {
-		return Event{}, fmt.Errorf("event %q has no seq (it starts at 1)", name)
+	return nil
+}
+
+// event reads the n-th event object (from 1). data may come before name in
+// the object; it is then read once the name is known.
+func (p *parser) event(n int) (Event, error) {
+	var e Event
+	dataAt := -1
+	seen, err := p.object(at{obj: "the event", idx: -1}, []string{"seq", "name", "data"}, func(i int) error {
+		var err error
+		switch i {
+		case 0:
+			e.Seq, err = p.seq(at{idx: -1, key: "seq"})
+		case 1:
+			if e.Name, err = p.str(at{idx: -1, key: "name"}); err == nil && (e.Name == "" || len(e.Name) > maxEventNameBytes) {
+				err = fmt.Errorf("the name must be 1 to %d bytes long", maxEventNameBytes)
+			}
+		case 2:
+			if e.Name == "" {
+				dataAt = p.pos
+				return p.skip(0)
+			}
+			return p.data(&e)
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return e, eventError(n, e, err)
+	case seen&1 == 0:
+		return e, eventError(n, e, errors.New("seq is missing"))
+	case seen&2 == 0:
+		return e, eventError(n, e, errors.New("name is missing"))
+	case seen&4 == 0:
+		// No data: the same as {}, which fails for events that need keys.
+		err = (&parser{buf: []byte("{}")}).data(&e)
+	case dataAt >= 0:
+		err = (&parser{buf: p.buf[:p.pos], pos: dataAt}).data(&e)
 	}
-	e := Event{Seq: *we.Seq, Name: name}
-	if err := e.decodeData(we.Data); err != nil {
-		return Event{}, fmt.Errorf("%q (seq %d): %w", name, e.Seq, err)
+	if err != nil {
+		return e, eventError(n, e, err)
 	}
 	return e, nil
 }
 
-// decodeData sets the event's kind and payload from its name and data.
-func (e *Event) decodeData(data json.RawMessage) error {
-	name := e.Name
+// eventError names the event in err: its place in the batch, and its name
+// and seq once they were read.
+func eventError(n int, e Event, err error) error {
 	switch {
-	case name == "room.joined" || name == "room.subscribed":
-		var d struct {
-			RoomSession  *wireRoomSession `json:"room_session"`
-			RoomSessionC *wireRoomSession `json:"roomSession"`
-			Room         *wireRoomSession `json:"room"`
-			MemberID     *string          `json:"member_id"`
-			MemberIDC    *string          `json:"memberId"`
-		}
-		if err := unmarshalData(data, &d); err != nil {
-			return err
-		}
+	case e.Name != "" && e.Seq != 0:
+		return fmt.Errorf("event %d (%q, seq %d): %w", n, e.Name, e.Seq, err)
+	case e.Name != "":
+		return fmt.Errorf("event %d (%q): %w", n, e.Name, err)
+	}
+	return fmt.Errorf("event %d: %w", n, err)
+}
+
+// data reads the event's data by its name and sets its kind and payload.
+func (p *parser) data(e *Event) error {
+	data := at{obj: "data", idx: -1}
+	switch e.Name {
+	case "room.joined":
 		e.kind = kindJoined
-		if err := e.setSelf(d.MemberID, d.MemberIDC); err != nil {
-			return err
-		}
-		rs := firstSession(d.RoomSession, d.RoomSessionC, d.Room)
-		if rs == nil {
-			return errors.New("data.room_session is missing")
-		}
-		return e.setSession(rs)
-	case name == "memberList.updated":
-		// The SDK's event has no member_id; the island adds it when it
-		// answers a snapshot request, so that a server which lost its state
-		// (a restart) still knows which row is the viewer's own.
-		var d struct {
-			Members   []wireMember `json:"members"`
-			MemberID  *string      `json:"member_id"`
-			MemberIDC *string      `json:"memberId"`
-		}
-		if err := unmarshalData(data, &d); err != nil {
-			return err
-		}
-		if d.Members == nil {
-			return errors.New("data.members is missing")
-		}
-		if err := e.setSelf(d.MemberID, d.MemberIDC); err != nil {
-			return err
-		}
-		e.kind = kindMemberList
-		e.snapshot = true
-		return e.setMembers(d.Members)
-	case name == "member.joined" || name == "member.updated" || strings.HasPrefix(name, "member.updated."):
-		// The per-field variants (member.updated.audioMuted, the deprecated
-		// member.updated.audio_muted, ...) carry the same payload as
-		// member.updated, so all of them are upserts of the fields present.
-		m, err := decodeMember(data)
-		if err != nil {
-			return err
-		}
-		e.kind = kindUpsert
-		e.members = []memberPatch{m}
-		return nil
-	case name == "member.left":
-		m, err := decodeMember(data)
-		if err != nil {
-			return err
-		}
-		e.kind = kindLeft
-		e.memberID = m.id
-		return nil
-	case name == "member.talking" || strings.HasPrefix(name, "member.talking."):
-		m, err := decodeMember(data)
-		if err != nil {
-			return err
-		}
-		e.kind = kindTalking
-		e.memberID = m.id
-		switch name {
-		case "member.talking":
-			e.flag = m.talking
-		case "member.talking.started", "member.talking.start":
-			e.flag = ptr(true)
-		case "member.talking.ended", "member.talking.stop":
-			e.flag = ptr(false)
-		default:
-			e.kind = kindIgnored
-		}
-		return nil
-	case name == "layout.changed":
-		var d struct {
-			Layout *struct {
-				Name *string `json:"name"`
-			} `json:"layout"`
-			LayoutName  *string `json:"layout_name"`
-			LayoutNameC *string `json:"layoutName"`
-		}
-		if err := unmarshalData(data, &d); err != nil {
-			return err
-		}
-		e.kind = kindRoom
-		l := first(d.LayoutName, d.LayoutNameC)
-		if d.Layout != nil && d.Layout.Name != nil {
-			l = d.Layout.Name
-		}
-		if err := checkName("layout name", l); err != nil {
-			return err
-		}
-		e.room.layout = l
-		return nil
-	case name == "room.updated":
-		var d struct {
-			RoomSession  *wireRoomSession `json:"room_session"`
-			RoomSessionC *wireRoomSession `json:"roomSession"`
-			Room         *wireRoomSession `json:"room"`
-		}
-		if err := unmarshalData(data, &d); err != nil {
-			return err
-		}
-		e.kind = kindRoom
-		if rs := firstSession(d.RoomSession, d.RoomSessionC, d.Room); rs != nil {
-			return e.setRoom(rs)
-		}
-		return nil
-	case name == "recording.started":
-		e.kind, e.flag = kindRecording, ptr(true)
-		return nil
-	case name == "recording.ended":
-		e.kind, e.flag = kindRecording, ptr(false)
-		return nil
-	case name == "recording.updated":
-		// The js SDK hands its RoomSessionRecording object to the handler;
-		// the internal event nests it under "recording". Its state is
-		// 'recording' | 'paused' | 'completed'; a paused recording still
-		// exists, so it still shows as recording.
-		var d struct {
-			State     *string `json:"state"`
-			Recording *struct {
-				State *string `json:"state"`
-			} `json:"recording"`
-		}
-		if err := unmarshalData(data, &d); err != nil {
-			return err
-		}
-		st := d.State
-		if d.Recording != nil && d.Recording.State != nil {
-			st = d.Recording.State
-		}
-		e.kind = kindRecording
-		if st != nil {
-			switch *st {
-			case "recording", "paused":
-				e.flag = ptr(true)
-			case "completed":
-				e.flag = ptr(false)
+		seen, err := p.object(data, []string{"member_id", "room", "members"}, func(i int) error {
+			switch i {
+			case 0:
+				return p.id(data.k("member_id"), &e.selfID)
+			case 1:
+				return p.room(data.k("room"), &e.room)
+			default:
+				e.list = true
+				return p.memberList(&e.members)
 			}
-		}
-		return nil
-	case name == "room.left" || name == "room.ended":
-		e.kind = kindSelfLeft
-		return nil
-	default:
-		// Unknown names are tolerated so that a newer island (or a newer SDK
-		// event it forwards) never breaks an older server.
-		e.kind = kindIgnored
-		return nil
-	}
-}
-
-// setSelf takes the viewer's member id from member_id or memberId, when
-// either is there.
-func (e *Event) setSelf(ids ...*string) error {
-	id := first(ids...)
-	if id == nil {
-		return nil
-	}
-	if err := checkID("member_id", *id); err != nil {
-		return err
-	}
-	e.selfID = *id
-	return nil
-}
-
-func (e *Event) setSession(rs *wireRoomSession) error {
-	if err := e.setRoom(rs); err != nil {
-		return err
-	}
-	if rs.Members == nil {
-		// Without a member list room.joined still tells us who we are and
-		// how the room looks, but it cannot replace the roster.
-		return nil
-	}
-	e.snapshot = true
-	return e.setMembers(rs.Members)
-}
-
-func (e *Event) setRoom(rs *wireRoomSession) error {
-	l := first(rs.LayoutName, rs.LayoutNameC)
-	if err := checkName("layout name", l); err != nil {
-		return err
-	}
-	e.room = roomPatch{
-		layout:         l,
-		locked:         rs.Locked,
-		recording:      rs.Recording,
-		hideVideoMuted: first(rs.HideVideoMuted, rs.HideVideoMutedC),
-	}
-	return nil
-}
-
-func (e *Event) setMembers(ws []wireMember) error {
-	e.members = make([]memberPatch, 0, len(ws))
-	for i := range ws {
-		m, err := ws[i].patch()
+		})
 		if err != nil {
-			return fmt.Errorf("member %d: %w", i+1, err)
+			return err
 		}
-		e.members = append(e.members, m)
-	}
-	return nil
-}
-
-func decodeMember(data json.RawMessage) (memberPatch, error) {
-	var d struct {
-		Member *wireMember `json:"member"`
-	}
-	if err := unmarshalData(data, &d); err != nil {
-		return memberPatch{}, err
-	}
-	if d.Member == nil {
-		return memberPatch{}, errors.New("data.member is missing")
-	}
-	return d.Member.patch()
-}
-
-func (w *wireMember) patch() (memberPatch, error) {
-	if w.ID == nil || *w.ID == "" {
-		return memberPatch{}, errors.New("the member has no id")
-	}
-	if err := checkID("member id", *w.ID); err != nil {
-		return memberPatch{}, err
-	}
-	if err := checkName("member name", w.Name); err != nil {
-		return memberPatch{}, err
-	}
-	if w.Type != nil && len(*w.Type) > maxTypeBytes {
-		return memberPatch{}, fmt.Errorf("the member type is longer than %d bytes", maxTypeBytes)
-	}
-	parent := first(w.ParentID, w.ParentIDC)
-	if parent != nil {
-		if err := checkID("parent id", *parent); err != nil {
-			return memberPatch{}, err
+		return required(seen, "data.member_id", "data.room")
+	case "members.snapshot":
+		e.kind, e.list = kindSnapshot, true
+		seen, err := p.object(data, []string{"members", "member_id"}, func(i int) error {
+			if i == 0 {
+				return p.memberList(&e.members)
+			}
+			return p.id(data.k("member_id"), &e.selfID)
+		})
+		if err != nil {
+			return err
 		}
-	}
-	return memberPatch{
-		id:         *w.ID,
-		name:       w.Name,
-		typ:        w.Type,
-		parentID:   parent,
-		audioMuted: first(w.AudioMuted, w.AudioMutedC),
-		videoMuted: first(w.VideoMuted, w.VideoMutedC),
-		deaf:       w.Deaf,
-		visible:    w.Visible,
-		hand:       first(w.HandRaised, w.HandRaisedS),
-		talking:    w.Talking,
-	}, nil
-}
-
-func checkID(what, id string) error {
-	if len(id) > MaxIDBytes {
-		return fmt.Errorf("the %s is longer than %d bytes", what, MaxIDBytes)
-	}
-	return nil
-}
-
-func checkName(what string, s *string) error {
-	if s != nil && utf8.RuneCountInString(*s) > MaxNameRunes {
-		return fmt.Errorf("the %s is longer than %d characters", what, MaxNameRunes)
-	}
-	return nil
-}
-
-// unmarshalData decodes an event's data; absent or null data decodes as an
-// empty object, so each kind decides which fields it requires.
-func unmarshalData(data json.RawMessage, v any) error {
-	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
+		return required(seen, "data.members")
+	case "member.joined", "member.updated", "member.left", "member.talking":
+		switch e.Name {
+		case "member.joined":
+			e.kind = kindAdd
+		case "member.updated":
+			e.kind = kindUpdate
+		case "member.left":
+			e.kind = kindLeft
+		default:
+			e.kind = kindTalking
+		}
+		seen, err := p.object(data, []string{"member"}, func(int) error {
+			return p.member(data.k("member"), &e.member)
+		})
+		if err != nil {
+			return err
+		}
+		if err := required(seen, "data.member"); err != nil {
+			return err
+		}
+		if e.kind == kindTalking && !e.member.has.has(fTalking) {
+			return errors.New("data.member.talking is missing")
+		}
 		return nil
+	case "room.updated":
+		e.kind = kindRoom
+		seen, err := p.object(data, []string{"room"}, func(int) error {
+			return p.room(data.k("room"), &e.room)
+		})
+		if err != nil {
+			return err
+		}
+		return required(seen, "data.room")
+	case "layout.changed":
+		e.kind = kindRoom
+		seen, err := p.object(data, []string{"layout_name"}, func(int) error {
+			e.room.has |= 1 << fLayout
+			return p.name(data.k("layout_name"), &e.room.layout)
+		})
+		if err != nil {
+			return err
+		}
+		return required(seen, "data.layout_name")
+	case "recording.started", "recording.ended":
+		e.kind, e.flag = kindRecording, e.Name == "recording.started"
+		_, err := p.object(data, nil, nil)
+		return err
+	case "recording.updated":
+		e.kind = kindRecording
+		seen, err := p.object(data, []string{"state"}, func(int) error {
+			st, err := p.str(data.k("state"))
+			switch {
+			case err != nil:
+				return err
+			case st == "recording" || st == "paused": // a paused recording still exists
+				e.flag = true
+			case st == "completed":
+				e.flag = false
+			default:
+				return fmt.Errorf("data.state must be recording, paused or completed, not %q", st)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return required(seen, "data.state")
+	case "room.left":
+		e.kind = kindSelfLeft
+		_, err := p.object(data, []string{"reason"}, func(int) error {
+			if p.peek() != '"' {
+				return p.typeError(data.k("reason"), "a string")
+			}
+			return p.skip(0)
+		})
+		return err
+	case "room.ended":
+		e.kind = kindSelfLeft
+		_, err := p.object(data, nil, nil)
+		return err
+	default:
+		e.kind = kindIgnored
+		return p.skip(0)
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("data is not valid: %s", describeJSON(err))
+}
+
+// required reports the first of keys (in the order the object's keys were
+// declared) that seen lacks.
+func required(seen uint32, keys ...string) error {
+	for i, k := range keys {
+		if seen&(1<<i) == 0 {
+			return fmt.Errorf("%s is missing", k)
+		}
 	}
 	return nil
 }
 
-// describeJSON turns encoding/json's errors, which name Go types, into a
-// sentence about the JSON the user sent.
-func describeJSON(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("invalid JSON near byte %d", syn.Offset)
-	case errors.As(err, &typ):
-		want := jsonKind(typ.Type)
-		if typ.Field == "" {
-			return fmt.Sprintf("expected %s, got %s", want, typ.Value)
+// member reads a member object at path: only id is required.
+func (p *parser) member(path at, m *memberPatch) error {
+	keys := []string{fID: "id", fName: "name", fType: "type", fParentID: "parent_id",
+		fAudioMuted: "audio_muted", fVideoMuted: "video_muted", fDeaf: "deaf", fVisible: "visible",
+		fHand: "handraised", fTalking: "talking"}
+	seen, err := p.object(path, keys, func(i int) error {
+		var err error
+		key := path.k(keys[i])
+		switch i {
+		case fID:
+			err = p.id(key, &m.id)
+		case fName:
+			err = p.name(key, &m.name)
+		case fType:
+			if m.typ, err = p.str(key); err == nil && len(m.typ) > maxTypeBytes {
+				err = fmt.Errorf("%v is longer than %d bytes", key, maxTypeBytes)
+			}
+		case fParentID:
+			if m.parentID, err = p.str(key); err == nil && len(m.parentID) > MaxIDBytes {
+				err = fmt.Errorf("%v is longer than %d bytes", key, MaxIDBytes)
+			}
+		case fAudioMuted:
+			m.audioMuted, err = p.boolean(key)
+		case fVideoMuted:
+			m.videoMuted, err = p.boolean(key)
+		case fDeaf:
+			m.deaf, err = p.boolean(key)
+		case fVisible:
+			m.visible, err = p.boolean(key)
+		case fHand:
+			m.hand, err = p.boolean(key)
+		case fTalking:
+			m.talking, err = p.boolean(key)
 		}
-		return fmt.Sprintf("field %q must be %s, not %s", typ.Field, want, typ.Value)
-	default:
-		return "invalid JSON"
+		return err
+	})
+	if err != nil {
+		return err
 	}
-}
-
-func jsonKind(t reflect.Type) string {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil {
-		return "a value"
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.String:
-		return "a string"
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "a positive integer"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	default:
-		return "an object"
-	}
-}
-
-func first[T any](ps ...*T) *T {
-	for _, p := range ps {
-		if p != nil {
-			return p
-		}
+	m.has = fieldMask(seen)
+	if !m.has.has(fID) {
+		return fmt.Errorf("%v is missing", path.k("id"))
 	}
 	return nil
 }
 
-func firstSession(ss ...*wireRoomSession) *wireRoomSession { return first(ss...) }
+// memberList reads data.members.
+func (p *parser) memberList(ms *[]memberPatch) error {
+	*ms = make([]memberPatch, 0, 8)
+	return p.array(at{obj: "data", idx: -1, key: "members"}, func(i int) error {
+		var m memberPatch
+		if err := p.member(at{obj: "data.members", idx: i}, &m); err != nil {
+			return err
+		}
+		*ms = append(*ms, m)
+		return nil
+	})
+}
 
-func ptr[T any](v T) *T { return &v }
+// room reads a room object at path: every key is optional.
+func (p *parser) room(path at, r *roomPatch) error {
+	keys := []string{fLayout: "layout_name", fLocked: "locked", fRecording: "recording", fHideVideoMuted: "hide_video_muted"}
+	seen, err := p.object(path, keys, func(i int) error {
+		var err error
+		key := path.k(keys[i])
+		switch i {
+		case fLayout:
+			err = p.name(key, &r.layout)
+		case fLocked:
+			r.locked, err = p.boolean(key)
+		case fRecording:
+			r.recording, err = p.boolean(key)
+		case fHideVideoMuted:
+			r.hideVideoMuted, err = p.boolean(key)
+		}
+		return err
+	})
+	r.has = fieldMask(seen)
+	return err
+}
+
+// id reads a member id: 1 to MaxIDBytes bytes.
+func (p *parser) id(path at, dst *string) error {
+	s, err := p.str(path)
+	if err == nil && (s == "" || len(s) > MaxIDBytes) {
+		err = fmt.Errorf("%v must be 1 to %d bytes long", path, MaxIDBytes)
+	}
+	*dst = s
+	return err
+}
+
+// name reads a member or layout name: at most MaxNameRunes characters.
+func (p *parser) name(path at, dst *string) error {
+	s, err := p.str(path)
+	if err == nil && utf8.RuneCountInString(s) > MaxNameRunes {
+		err = fmt.Errorf("%v is longer than %d characters", path, MaxNameRunes)
+	}
+	*dst = s
+	return err
+}

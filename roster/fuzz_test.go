@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -9,8 +10,10 @@ import (
 )
 
 // FuzzDecode feeds arbitrary bodies to the decoder and applies what decodes
-// to a fresh store. Seeds, real-shaped batches of every event the island
-// forwards, are in testdata/fuzz/FuzzDecode (made from testdata/batches).
+// to a fresh store, and to a seat that shows a roster already, whose Delta
+// must turn the rows the page showed into the new ones. Seeds, a batch of
+// every event of the wire format, are in testdata/fuzz/FuzzDecode (made from
+// testdata/batches).
 func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := DecodeBytes(data)
@@ -23,10 +26,14 @@ func FuzzDecode(f *testing.F) {
 		if len(b.Events) > MaxBatchEvents || b.Epoch == "" || len(b.Epoch) > MaxIDBytes {
 			t.Fatalf("decoded %d events, epoch %q: over the limits", len(b.Events), b.Epoch)
 		}
+		if !json.Valid(data) {
+			t.Fatalf("accepted a body that is not JSON")
+		}
+		checkDelta(t, b)
 		lim := Limits{MaxSeats: 1, MaxMembersPerSeat: 4}
 		s := NewMemoryStore(lim)
 		ctx := context.Background()
-		r, err := s.Apply(ctx, seatA, b)
+		r, _, err := s.Apply(ctx, seatA, b)
 		if err != nil {
 			if !errors.Is(err, ErrTooManyMembers) {
 				t.Fatalf("apply: got %v, want nil or ErrTooManyMembers", err)
@@ -37,11 +44,41 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		checkRoster(t, r, lim.MaxMembersPerSeat)
-		again, err := s.Apply(ctx, seatA, b)
+		again, _, err := s.Apply(ctx, seatA, b)
 		if err != nil || !reflect.DeepEqual(again, r) {
 			t.Fatalf("applying the batch again changed the roster (err %v)", err)
 		}
 	})
+}
+
+// checkDelta applies b to a seat showing three people and a screen share,
+// and replays the Delta on the rows the page showed.
+func checkDelta(t *testing.T, b Batch) {
+	s := NewMemoryStore(Limits{MaxMembersPerSeat: 8})
+	ctx := context.Background()
+	base, _, err := s.Apply(ctx, seatA, Batch{Epoch: b.Epoch, Events: []Event{{Seq: 1, Name: "room.joined", kind: kindJoined, selfID: "a", list: true,
+		members: []memberPatch{{id: "a", name: "A", has: 1<<fID | 1<<fName}, {id: "b", has: 1 << fID}, {id: "c", name: "C", has: 1<<fID | 1<<fName},
+			{id: "s", typ: TypeScreen, parentID: "b", has: 1<<fID | 1<<fType | 1<<fParentID}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, d, err := s.Apply(ctx, seatA, b)
+	if err != nil || d.Full {
+		return
+	}
+	ids := func(r Roster) []string {
+		var out []string
+		for _, m := range r.Members {
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	if got := replay(t, ids(base), ids(r), d); !reflect.DeepEqual(got, ids(r)) {
+		t.Fatalf("the delta turned %q into %q, want %q", ids(base), got, ids(r))
+	}
+	if d.CountChanged != (base.Count != r.Count) || d.RoomChanged != (base.Room != r.Room) {
+		t.Fatalf("got delta %+v from count %d room %+v to count %d room %+v", d, base.Count, base.Room, r.Count, r.Room)
+	}
 }
 
 // checkRoster asserts what the view relies on.

@@ -1,19 +1,27 @@
 // Package roster keeps each viewer's live list of room members, built from
 // the SignalWire SDK events that the browser island forwards to the server.
 //
-// The island posts batches of events (see Decode for the wire format); a
-// Store applies them per seat (one viewer's join) and returns the Roster the
-// view renders. The browser holds no roster state of its own, so the store
-// must survive the usual failures of that channel:
+// The island normalises what the SDK hands it into one wire format (see
+// WIRE.md and Decode) and posts batches of events; a Store applies them per
+// seat (one viewer's join) and returns the Roster the view renders, with a
+// Delta that says which rows changed since the version the page shows. The
+// browser holds no roster state of its own, so the store must survive the
+// usual failures of that channel:
 //
+//   - Partial objects: a member or room object changes only the fields it
+//     carries. A member list (room.joined with members, members.snapshot)
+//     says who is in the room and nothing about fields it leaves out.
+//   - Unknown members: an update or talking event for a member the seat does
+//     not know makes no row; it sets Roster.NeedsSnapshot, since the seat
+//     missed that member's arrival.
 //   - Replays: within an epoch, events with a seq already applied are
 //     skipped, so a retried or duplicated batch changes nothing.
 //   - Reordering: the events of a batch apply in seq order, whatever order
 //     they arrive in; a seq lower than one already applied is stale.
-//   - Loss and restarts: a seat with no state, a new epoch, or a gap in seq
-//     sets Roster.NeedsSnapshot until a snapshot (room.joined with members,
-//     or memberList.updated) is applied; the island answers it by sending
-//     the result of getMembers() as a memberList.updated event.
+//   - Loss and restarts: a seat with no state, a new epoch, a gap in seq or
+//     a room.joined without members sets Roster.NeedsSnapshot until a member
+//     list is applied; the island answers it with the result of getMembers()
+//     as a members.snapshot event.
 //   - Rejoins: a new epoch starts an empty roster; batches from the last few
 //     replaced epochs fail with ErrStaleEpoch.
 //
@@ -24,6 +32,7 @@ import (
 	"cmp"
 	"errors"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -67,7 +76,8 @@ type Room struct {
 
 // Roster is one seat's view of its room.
 type Roster struct {
-	// SelfID is the viewer's own member id (from room.joined).
+	// SelfID is the viewer's own member id (from room.joined, or the
+	// member_id of members.snapshot).
 	SelfID string
 	// Members are the rows: people first, sorted with raised hands first
 	// (earliest first), then by name case-insensitively, then by id. After
@@ -82,13 +92,15 @@ type Roster struct {
 	Room  Room
 	// Left is set once the viewer's own session left or the room ended.
 	Left bool
-	// NeedsSnapshot asks the island to send a fresh member list (as a
-	// memberList.updated event): the store has no snapshot for this epoch,
-	// or events were lost. It stays set until a snapshot arrives.
+	// NeedsSnapshot asks the island to send a fresh member list (a
+	// members.snapshot event): the store has no list for this epoch, events
+	// were lost, or an event named a member the seat does not know. It stays
+	// set until a member list arrives.
 	NeedsSnapshot bool
-	// Version changes whenever the seat's state changes. It restarts when
-	// the seat is evicted or the server restarts, so it is no cache
-	// validator on its own.
+	// Version changes whenever the seat's state changes. A new seat (after a
+	// restart, an eviction or on another instance) starts at a random value
+	// below 2^52, so that a page's version never matches a seat that does not
+	// hold what the page shows, and JavaScript numbers hold it exactly.
 	Version uint64
 }
 
@@ -128,6 +140,15 @@ type seatState struct {
 	left     bool
 	version  uint64
 	tick     uint64 // counts applied events; orders raised hands
+	// shown is what the roster at version looks like row by row, so that
+	// the next batch can tell the page which rows changed (see Delta).
+	shown shownRows
+}
+
+// newSeatState is the state of a seat that has seen no batch; its version
+// is random (see Roster.Version).
+func newSeatState() seatState {
+	return seatState{version: rand.Uint64N(1 << 52)}
 }
 
 // pending reports whether b would change s, so that a replayed batch costs
@@ -148,15 +169,16 @@ func (s *seatState) clone() seatState {
 	c := *s
 	c.retired = slices.Clone(s.retired)
 	c.members = maps.Clone(s.members)
-	return c
+	return c // shown is replaced whole, never changed in place
 }
 
 // apply applies b to s in seq order, skipping events already applied in this
-// epoch. On error s is left half-applied: callers apply to a clone.
-func (s *seatState) apply(b Batch, now time.Time, maxMembers int) error {
+// epoch, and reports whether a member list was among them. On error s is
+// left half-applied: callers apply to a clone.
+func (s *seatState) apply(b Batch, now time.Time, maxMembers int) (list bool, err error) {
 	if s.epoch != b.Epoch {
 		if slices.Contains(s.retired, b.Epoch) {
-			return ErrStaleEpoch
+			return false, ErrStaleEpoch
 		}
 		if s.epoch != "" {
 			// A rejoin: the old epoch's roster describes a session that is
@@ -165,7 +187,7 @@ func (s *seatState) apply(b Batch, now time.Time, maxMembers int) error {
 			if len(retired) > retiredEpochs {
 				retired = retired[len(retired)-retiredEpochs:]
 			}
-			*s = seatState{retired: retired, version: s.version, tick: s.tick}
+			*s = seatState{retired: retired, version: s.version, tick: s.tick, shown: s.shown}
 		}
 		s.epoch = b.Epoch
 		s.needSnap = true
@@ -194,6 +216,7 @@ func (s *seatState) apply(b Batch, now time.Time, maxMembers int) error {
 		s.applyEvent(e, now)
 		s.lastSeq = e.Seq
 		applied = true
+		list = list || e.list
 	}
 	if applied {
 		s.version++
@@ -208,72 +231,73 @@ func (s *seatState) apply(b Batch, now time.Time, maxMembers int) error {
 		}
 	}
 	if people > maxMembers || devices > maxMembers {
-		return ErrTooManyMembers
+		return false, ErrTooManyMembers
 	}
-	return nil
+	return list, nil
 }
 
 func (s *seatState) applyEvent(e *Event, now time.Time) {
 	switch e.kind {
 	case kindJoined:
 		s.left = false
-		if e.selfID != "" {
-			s.selfID = e.selfID
-		}
-		s.room = Room{}
+		s.selfID = e.selfID
 		s.patchRoom(e.room)
-		if e.snapshot {
-			s.replaceMembers(e.members, now)
+		if !e.list {
+			// room.joined without members (optional in the SDK's types)
+			// says nothing about who is here: keep the rows and ask.
+			s.needSnap = true
 		}
-	case kindMemberList:
+	case kindSnapshot:
 		if e.selfID != "" {
+			// The island adds member_id so that a seat the server lost (a
+			// restart) still knows which row is the viewer's own.
 			s.selfID = e.selfID
 		}
-		s.replaceMembers(e.members, now)
-	case kindUpsert:
-		for _, p := range e.members {
-			m, ok := s.members[p.id]
-			if !ok {
-				m = member{id: p.id, typ: TypeMember, joinedAt: now}
-			}
-			m.patch(p, s.tick, now)
-			s.members[p.id] = m
+	case kindAdd:
+		m, ok := s.members[e.member.id]
+		if !ok {
+			m = member{id: e.member.id, typ: TypeMember, joinedAt: now}
 		}
+		m.patch(&e.member, s.tick, now)
+		s.members[e.member.id] = m
+	case kindUpdate, kindTalking:
+		// Only member.joined and member lists make rows: an update for a
+		// member this seat does not know (it left, or the seat missed its
+		// arrival) would make a nameless row, so ask for a list instead.
+		m, ok := s.members[e.member.id]
+		if !ok {
+			s.needSnap = true
+			return
+		}
+		m.patch(&e.member, s.tick, now)
+		s.members[e.member.id] = m
 	case kindLeft:
-		delete(s.members, e.memberID)
-	case kindTalking:
-		// Talking alone cannot create a row: its payload has no name.
-		if m, ok := s.members[e.memberID]; ok && e.flag != nil {
-			m.talking = *e.flag
-			s.members[e.memberID] = m
-		}
+		delete(s.members, e.member.id)
 	case kindRoom:
 		s.patchRoom(e.room)
 	case kindRecording:
-		if e.flag != nil {
-			s.room.Recording = *e.flag
-		}
+		s.room.Recording = e.flag
 	case kindSelfLeft:
 		s.left = true
 	}
-	if e.snapshot {
+	if e.list {
+		s.mergeList(e.members, now)
 		s.needSnap = false
 	}
 }
 
-// replaceMembers installs a snapshot. Absent fields mean false, as in any
-// full listing; join times and the order of hands already raised are kept
-// for members the roster already knew.
-func (s *seatState) replaceMembers(ps []memberPatch, now time.Time) {
+// mergeList applies a member list: members not in it are removed, members
+// in it are merged, so known members keep the fields the list leaves out
+// and new members start with every flag false.
+func (s *seatState) mergeList(ps []memberPatch, now time.Time) {
 	next := make(map[string]member, len(ps))
-	for _, p := range ps {
-		m := member{id: p.id, typ: TypeMember, joinedAt: now}
-		if old, ok := s.members[p.id]; ok {
-			m.joinedAt = old.joinedAt
-			m.handRaised, m.handTick, m.handRaisedAt = old.handRaised, old.handTick, old.handRaisedAt
-		}
-		if p.hand == nil {
-			p.hand = ptr(false)
+	for i := range ps {
+		p := &ps[i]
+		m, ok := next[p.id] // a list naming a member twice merges both
+		if !ok {
+			if m, ok = s.members[p.id]; !ok {
+				m = member{id: p.id, typ: TypeMember, joinedAt: now}
+			}
 		}
 		m.patch(p, s.tick, now)
 		next[p.id] = m
@@ -281,37 +305,44 @@ func (s *seatState) replaceMembers(ps []memberPatch, now time.Time) {
 	s.members = next
 }
 
-func (m *member) patch(p memberPatch, tick uint64, now time.Time) {
-	set(&m.name, p.name)
-	set(&m.parentID, p.parentID)
-	if p.typ != nil && *p.typ != "" {
-		m.typ = *p.typ
+// patch sets the fields p carries.
+func (m *member) patch(p *memberPatch, tick uint64, now time.Time) {
+	if p.has.has(fName) {
+		m.name = p.name
 	}
-	set(&m.audioMuted, p.audioMuted)
-	set(&m.videoMuted, p.videoMuted)
-	set(&m.deaf, p.deaf)
-	set(&m.visible, p.visible)
-	set(&m.talking, p.talking)
-	if p.hand != nil {
+	if p.has.has(fParentID) {
+		m.parentID = p.parentID
+	}
+	if p.has.has(fType) && p.typ != "" {
+		m.typ = p.typ
+	}
+	setIf(&m.audioMuted, p.audioMuted, p.has.has(fAudioMuted))
+	setIf(&m.videoMuted, p.videoMuted, p.has.has(fVideoMuted))
+	setIf(&m.deaf, p.deaf, p.has.has(fDeaf))
+	setIf(&m.visible, p.visible, p.has.has(fVisible))
+	setIf(&m.talking, p.talking, p.has.has(fTalking))
+	if p.has.has(fHand) {
 		switch {
-		case *p.hand && !m.handRaised:
+		case p.hand && !m.handRaised:
 			m.handRaised, m.handTick, m.handRaisedAt = true, tick, now
-		case !*p.hand:
+		case !p.hand:
 			m.handRaised, m.handTick, m.handRaisedAt = false, 0, time.Time{}
 		}
 	}
 }
 
 func (s *seatState) patchRoom(p roomPatch) {
-	set(&s.room.Layout, p.layout)
-	set(&s.room.Locked, p.locked)
-	set(&s.room.Recording, p.recording)
-	set(&s.room.HideVideoMuted, p.hideVideoMuted)
+	if p.has.has(fLayout) {
+		s.room.Layout = p.layout
+	}
+	setIf(&s.room.Locked, p.locked, p.has.has(fLocked))
+	setIf(&s.room.Recording, p.recording, p.has.has(fRecording))
+	setIf(&s.room.HideVideoMuted, p.hideVideoMuted, p.has.has(fHideVideoMuted))
 }
 
-func set[T any](dst *T, src *T) {
-	if src != nil {
-		*dst = *src
+func setIf[T any](dst *T, v T, ok bool) {
+	if ok {
+		*dst = v
 	}
 }
 

@@ -15,10 +15,12 @@ import (
 // concurrent use; MemoryStore is the one in this process, and a shared store
 // can replace it behind this interface.
 type Store interface {
-	// Apply applies b to the seat's roster and returns the result. It is
-	// idempotent: events already applied in the batch's epoch are skipped.
-	// A batch that fails changes nothing.
-	Apply(ctx context.Context, seat SeatKey, b Batch) (Roster, error)
+	// Apply applies b to the seat's roster and returns the result, and how
+	// it differs from the roster at the version before b (Delta.Base). It
+	// is idempotent: events already applied in the batch's epoch are
+	// skipped, and a batch with nothing new returns an empty Delta. A batch
+	// that fails changes nothing.
+	Apply(ctx context.Context, seat SeatKey, b Batch) (Roster, Delta, error)
 	// Get returns the seat's roster; false when the store has none.
 	Get(ctx context.Context, seat SeatKey) (Roster, bool, error)
 }
@@ -124,44 +126,45 @@ func (s *MemoryStore) Len() int {
 // Apply implements Store. It adds the seat when it is new; ErrFull when it
 // cannot, ErrTooManyMembers, ErrStaleEpoch or an ErrMalformed when the batch
 // cannot be applied.
-func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, error) {
+func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, Delta, error) {
 	if err := ctx.Err(); err != nil {
-		return Roster{}, err
+		return Roster{}, Delta{}, err
 	}
 	if !key.valid() {
-		return Roster{}, fmt.Errorf("%w: the seat is empty or too long", ErrMalformed)
+		return Roster{}, Delta{}, fmt.Errorf("%w: the seat is empty or too long", ErrMalformed)
 	}
 	if b.Epoch == "" || len(b.Epoch) > MaxIDBytes {
-		return Roster{}, fmt.Errorf("%w: the batch has no valid epoch", ErrMalformed)
+		return Roster{}, Delta{}, fmt.Errorf("%w: the batch has no valid epoch", ErrMalformed)
 	}
 	if len(b.Events) > s.lim.MaxEventsPerBatch {
-		return Roster{}, fmt.Errorf("%w: the batch has %d events; at most %d are allowed",
+		return Roster{}, Delta{}, fmt.Errorf("%w: the batch has %d events; at most %d are allowed",
 			ErrMalformed, len(b.Events), s.lim.MaxEventsPerBatch)
 	}
 	for {
 		st, err := s.acquire(key, true)
 		if err != nil {
-			return Roster{}, err
+			return Roster{}, Delta{}, err
 		}
-		r, retry, err := s.applySeat(key, st, b)
+		r, d, retry, err := s.applySeat(key, st, b)
 		if retry {
 			continue // the seat expired between lookup and lock
 		}
-		return r, err
+		return r, d, err
 	}
 }
 
-func (s *MemoryStore) applySeat(key SeatKey, st *seat, b Batch) (_ Roster, retry bool, _ error) {
+func (s *MemoryStore) applySeat(key SeatKey, st *seat, b Batch) (_ Roster, _ Delta, retry bool, _ error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.gone.Load() {
-		return Roster{}, true, nil
+		return Roster{}, Delta{}, true, nil
 	}
 	if !st.state.pending(b) {
-		return st.state.roster(), false, nil
+		return st.state.roster(), Delta{Base: st.state.version}, false, nil
 	}
 	next := st.state.clone()
-	if err := next.apply(b, s.lim.Now(), s.lim.MaxMembersPerSeat); err != nil {
+	list, err := next.apply(b, s.lim.Now(), s.lim.MaxMembersPerSeat)
+	if err != nil {
 		if st.state.epoch == "" {
 			// The seat was added for this batch: a failed batch must not
 			// occupy a seat either. Removing it under st.mu means a
@@ -172,10 +175,12 @@ func (s *MemoryStore) applySeat(key SeatKey, st *seat, b Batch) (_ Roster, retry
 			}
 			s.mu.Unlock()
 		}
-		return Roster{}, false, err // sentinels whose text is meant for the user
+		return Roster{}, Delta{}, false, err // sentinels whose text is meant for the user
 	}
+	r := next.roster()
+	d := next.delta(&st.state, r, list)
 	st.state = next
-	return st.state.roster(), false, nil
+	return r, d, false, nil
 }
 
 // Get implements Store. Reading a seat counts as use: it postpones expiry.
@@ -226,7 +231,7 @@ func (s *MemoryStore) acquire(key SeatKey, create bool) (*seat, error) {
 	if s.seats.Len() >= s.lim.MaxSeats {
 		return nil, ErrFull
 	}
-	st := &seat{used: now}
+	st := &seat{used: now, state: newSeatState()}
 	s.seats.Add(key, st)
 	return st, nil
 }

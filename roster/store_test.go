@@ -31,15 +31,15 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// person renders a snake_case member as room.joined carries it.
+// person renders a member object of the wire format.
 func person(id, name string, extra ...string) string {
 	fields := append([]string{fmt.Sprintf(`"id":%q,"name":%q,"type":"member"`, id, name)}, extra...)
 	return "{" + strings.Join(fields, ",") + "}"
 }
 
 func joinedData(self string, members ...string) string {
-	return fmt.Sprintf(`{"room_session":{"name":"Main_Office","layout_name":"grid-responsive","members":[%s]},"member_id":%q,"call_id":"c1"}`,
-		strings.Join(members, ","), self)
+	return fmt.Sprintf(`{"member_id":%q,"room":{"layout_name":"grid-responsive"},"members":[%s]}`,
+		self, strings.Join(members, ","))
 }
 
 func listData(members ...string) string {
@@ -105,7 +105,7 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "a second room.joined snapshot replaces the roster",
+			name: "a second room.joined with members sets who is in the room",
 			batches: [][]string{{join}, {
 				ev(2, "room.joined", joinedData("a", person("a", "alice"), person("c", "carol"))),
 			}},
@@ -116,9 +116,9 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "memberList.updated replaces the members and keeps self",
+			name: "members.snapshot sets who is in the room and keeps self",
 			batches: [][]string{{join}, {
-				ev(2, "memberList.updated", listData(person("c", "carol"))),
+				ev(2, "members.snapshot", listData(person("c", "carol"))),
 			}},
 			check: func(t *testing.T, r Roster) {
 				if got, want := rowIDs(r), []string{"c"}; !reflect.DeepEqual(got, want) || r.SelfID != "a" {
@@ -127,9 +127,9 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "a memberList.updated with member_id sets self on a seat the server lost",
+			name: "a members.snapshot with member_id sets self on a seat the server lost",
 			batches: [][]string{{
-				ev(7, "memberList.updated", `{"member_id":"c","members":[`+person("c", "carol")+`]}`),
+				ev(7, "members.snapshot", `{"member_id":"c","members":[`+person("c", "carol")+`]}`),
 			}},
 			check: func(t *testing.T, r Roster) {
 				if r.SelfID != "c" || r.NeedsSnapshot {
@@ -140,8 +140,8 @@ func TestApply(t *testing.T) {
 		{
 			name: "member.joined adds a member and member.updated changes only the fields present",
 			batches: [][]string{{join,
-				ev(2, "member.joined", memberData(`"id":"c","name":"carol","type":"member","audioMuted":true,"visible":true`)),
-				ev(3, "member.updated", memberData(`"id":"c","videoMuted":true,"updated":["videoMuted"]`)),
+				ev(2, "member.joined", memberData(`"id":"c","name":"carol","type":"member","audio_muted":true,"visible":true`)),
+				ev(3, "member.updated", memberData(`"id":"c","video_muted":true`)),
 			}},
 			check: func(t *testing.T, r Roster) {
 				m, _ := find(r, "c")
@@ -151,13 +151,13 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "member.updated for an unknown member adds it",
+			name: "member.updated for an unknown member makes no row and asks for a snapshot",
 			batches: [][]string{{join,
 				ev(2, "member.updated", memberData(`"id":"c","name":"carol","deaf":true`)),
 			}},
 			check: func(t *testing.T, r Roster) {
-				if m, ok := find(r, "c"); !ok || !m.Deaf || m.Type != TypeMember {
-					t.Errorf("got %+v (found %v), want deaf member carol", m, ok)
+				if _, ok := find(r, "c"); ok || r.Count != 2 || !r.NeedsSnapshot {
+					t.Errorf("got carol %v count %d needs snapshot %v, want no row, 2, true", ok, r.Count, r.NeedsSnapshot)
 				}
 			},
 		},
@@ -174,32 +174,11 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "per-field update variants apply like member.updated",
-			batches: [][]string{{join,
-				ev(2, "member.updated.audioMuted", memberData(`"id":"b","audioMuted":true,"updated":["audioMuted"]`)),
-				ev(3, "member.updated.videoMuted", memberData(`"id":"b","video_muted":true`)),
-				ev(4, "member.updated.deaf", memberData(`"id":"b","deaf":true`)),
-				ev(5, "member.updated.visible", memberData(`"id":"b","visible":true`)),
-				ev(6, "member.updated.handraised", memberData(`"id":"b","handraised":true`)),
-				ev(7, "member.updated.inputVolume", memberData(`"id":"b","input_volume":-5`)),
-				ev(8, "member.updated.audio_muted", memberData(`"id":"a","audio_muted":true`)),
-			}},
-			check: func(t *testing.T, r Roster) {
-				b, _ := find(r, "b")
-				if !b.AudioMuted || !b.VideoMuted || !b.Deaf || !b.Visible || !b.HandRaised || b.Name != "Bob" {
-					t.Errorf("got %+v, want Bob muted, deaf, visible, hand up", b)
-				}
-				if a, _ := find(r, "a"); !a.AudioMuted {
-					t.Errorf("got %+v, want alice audio muted", a)
-				}
-			},
-		},
-		{
-			name: "member.talking sets talking and member.talking.ended clears it",
+			name: "member.talking sets and clears talking",
 			batches: [][]string{{join,
 				ev(2, "member.talking", memberData(`"id":"a","talking":true`)),
-				ev(3, "member.talking.started", memberData(`"id":"b","talking":true`)),
-				ev(4, "member.talking.ended", memberData(`"id":"b","talking":false`)),
+				ev(3, "member.talking", memberData(`"id":"b","talking":true`)),
+				ev(4, "member.talking", memberData(`"id":"b","talking":false`)),
 			}},
 			check: func(t *testing.T, r Roster) {
 				a, _ := find(r, "a")
@@ -210,13 +189,13 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "talking about an unknown member adds nobody",
+			name: "talking about an unknown member adds nobody and asks for a snapshot",
 			batches: [][]string{{join,
 				ev(2, "member.talking", memberData(`"id":"ghost","talking":true`)),
 			}},
 			check: func(t *testing.T, r Roster) {
-				if _, ok := find(r, "ghost"); ok {
-					t.Error("got a row for ghost, want none")
+				if _, ok := find(r, "ghost"); ok || !r.NeedsSnapshot {
+					t.Errorf("got a row for ghost %v, needs snapshot %v; want none, true", ok, r.NeedsSnapshot)
 				}
 			},
 		},
@@ -242,8 +221,8 @@ func TestApply(t *testing.T) {
 		{
 			name: "hands raised in one batch keep their seq order",
 			batches: [][]string{{join,
-				ev(3, "member.updated.handraised", memberData(`"id":"a","handraised":true`)),
-				ev(2, "member.updated.handraised", memberData(`"id":"b","handraised":true`)),
+				ev(3, "member.updated", memberData(`"id":"a","handraised":true`)),
+				ev(2, "member.updated", memberData(`"id":"b","handraised":true`)),
 			}},
 			check: func(t *testing.T, r Roster) {
 				if got, want := rowIDs(r), []string{"b", "a"}; !reflect.DeepEqual(got, want) {
@@ -266,7 +245,7 @@ func TestApply(t *testing.T) {
 		},
 		{
 			name: "names sort case-insensitively, then by id",
-			batches: [][]string{{ev(1, "memberList.updated", listData(
+			batches: [][]string{{ev(1, "members.snapshot", listData(
 				person("5", "bob"), person("4", "Alice"), person("3", "álvaro"), person("2", "ALICE"), person("1", "Carol"), person("0", "alice"),
 			))}},
 			check: func(t *testing.T, r Roster) {
@@ -278,7 +257,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "a screen share and a device are shown under their owner, not as people",
 			batches: [][]string{{join,
-				ev(2, "member.joined", memberData(`"id":"s","name":"alice (screen)","type":"screen","parentId":"a"`)),
+				ev(2, "member.joined", memberData(`"id":"s","name":"alice (screen)","type":"screen","parent_id":"a"`)),
 				ev(3, "member.joined", memberData(`"id":"d","name":"Alice (cam 2)","type":"device","parent_id":"a"`)),
 			}},
 			check: func(t *testing.T, r Roster) {
@@ -290,7 +269,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "a screen share whose owner is unknown is its own row after the people",
 			batches: [][]string{{join,
-				ev(2, "member.joined", memberData(`"id":"s","name":"Aaron (screen)","type":"screen","parentId":"gone"`)),
+				ev(2, "member.joined", memberData(`"id":"s","name":"Aaron (screen)","type":"screen","parent_id":"gone"`)),
 			}},
 			check: func(t *testing.T, r Roster) {
 				if got, want := rowIDs(r), []string{"a", "b", "s"}; !reflect.DeepEqual(got, want) || r.Count != 2 {
@@ -301,7 +280,7 @@ func TestApply(t *testing.T) {
 		{
 			name: "a screen share moves under its owner once the owner appears",
 			batches: [][]string{
-				{join, ev(2, "member.joined", memberData(`"id":"s","name":"carol (screen)","type":"screen","parentId":"c"`))},
+				{join, ev(2, "member.joined", memberData(`"id":"s","name":"carol (screen)","type":"screen","parent_id":"c"`))},
 				{ev(3, "member.joined", memberData(`"id":"c","name":"carol"`))},
 			},
 			check: func(t *testing.T, r Roster) {
@@ -313,9 +292,9 @@ func TestApply(t *testing.T) {
 		{
 			name: "layout, room and recording events update the room",
 			batches: [][]string{{join,
-				ev(2, "layout.changed", `{"layout":{"name":"2x2","layers":[]}}`),
-				ev(3, "room.updated", `{"room_session":{"locked":true,"hide_video_muted":true}}`),
-				ev(4, "recording.started", `{"id":"r1","state":"recording"}`),
+				ev(2, "layout.changed", `{"layout_name":"2x2"}`),
+				ev(3, "room.updated", `{"room":{"locked":true,"hide_video_muted":true}}`),
+				ev(4, "recording.started", `{}`),
 			}},
 			check: func(t *testing.T, r Roster) {
 				if want := (Room{Layout: "2x2", Locked: true, Recording: true, HideVideoMuted: true}); r.Room != want {
@@ -324,12 +303,13 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
-			name: "camelCase room.updated, layout_name and recording.ended update the room",
+			name: "room.updated changes only the fields present; recording.updated and .ended set recording",
 			batches: [][]string{{join,
-				ev(2, "recording.started", ""),
-				ev(3, "room.updated", `{"roomSession":{"locked":true,"layoutName":"5up"}}`),
+				ev(2, "recording.updated", `{"state":"recording"}`),
+				ev(3, "room.updated", `{"room":{"locked":true,"layout_name":"5up"}}`),
 				ev(4, "layout.changed", `{"layout_name":"1x1"}`),
-				ev(5, "recording.ended", `{"state":"completed"}`),
+				ev(5, "room.updated", `{"room":{"hide_video_muted":false}}`),
+				ev(6, "recording.ended", `{}`),
 			}},
 			check: func(t *testing.T, r Roster) {
 				if want := (Room{Layout: "1x1", Locked: true}); r.Room != want {
@@ -391,7 +371,7 @@ func TestApply(t *testing.T) {
 			for i, evs := range tt.batches {
 				clk.Advance(time.Second)
 				var err error
-				if r, err = s.Apply(context.Background(), seatA, mustBatch(t, "e1", evs...)); err != nil {
+				if r, _, err = s.Apply(context.Background(), seatA, mustBatch(t, "e1", evs...)); err != nil {
 					t.Fatalf("batch %d: %v", i+1, err)
 				}
 			}
@@ -412,7 +392,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 		ev(2, "member.updated", memberData(`"id":"b","handraised":true`)),
 		ev(3, "member.joined", memberData(`"id":"c","name":"carol"`)),
 	)
-	first, err := s.Apply(ctx, seatA, b)
+	first, _, err := s.Apply(ctx, seatA, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +401,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 		if name != "the same batch" {
 			again = mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"b"`)))
 		}
-		got, err := s.Apply(ctx, seatA, again)
+		got, _, err := s.Apply(ctx, seatA, again)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -434,8 +414,8 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 func TestTheRosterSharesNoMemoryWithTheStore(t *testing.T) {
 	s := NewMemoryStore(Limits{})
 	ctx := context.Background()
-	r, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"))),
-		ev(2, "member.joined", memberData(`"id":"s","type":"screen","parentId":"a"`))))
+	r, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"))),
+		ev(2, "member.joined", memberData(`"id":"s","type":"screen","parent_id":"a"`))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,12 +431,12 @@ func TestHandRaisedAtSurvivesASnapshot(t *testing.T) {
 	clk := newClock()
 	s := NewMemoryStore(Limits{Now: clk.Now})
 	ctx := context.Background()
-	r1, _ := s.Apply(ctx, seatA, mustBatch(t, "e1",
+	r1, _, _ := s.Apply(ctx, seatA, mustBatch(t, "e1",
 		ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob", `"handraised":true`)))))
 	clk.Advance(time.Minute)
-	r2, err := s.Apply(ctx, seatA, mustBatch(t, "e1",
+	r2, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1",
 		ev(2, "member.updated", memberData(`"id":"a","handraised":true`)),
-		ev(3, "memberList.updated", listData(person("a", "alice", `"handraised":true`), person("b", "Bob", `"handraised":true`)))))
+		ev(3, "members.snapshot", listData(person("a", "alice", `"handraised":true`), person("b", "Bob", `"handraised":true`)))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +460,7 @@ func TestNeedsSnapshot(t *testing.T) {
 	}{
 		{
 			name:    "an unknown seat without a snapshot needs one, and the snapshot clears it",
-			batches: []Batch{mustBatch(t, "e1", bob(40)), mustBatch(t, "e1", ev(41, "memberList.updated", listData(person("a", "alice"))))},
+			batches: []Batch{mustBatch(t, "e1", bob(40)), mustBatch(t, "e1", ev(41, "members.snapshot", listData(person("a", "alice"))))},
 			want:    []bool{true, false},
 		},
 		{
@@ -510,7 +490,7 @@ func TestNeedsSnapshot(t *testing.T) {
 		},
 		{
 			name:    "a room.joined without members is no snapshot",
-			batches: []Batch{mustBatch(t, "e1", ev(1, "room.joined", `{"room_session":{"name":"r"},"member_id":"a"}`))},
+			batches: []Batch{mustBatch(t, "e1", ev(1, "room.joined", `{"room":{},"member_id":"a"}`))},
 			want:    []bool{true},
 		},
 		{
@@ -523,7 +503,7 @@ func TestNeedsSnapshot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewMemoryStore(Limits{})
 			for i, b := range tt.batches {
-				r, err := s.Apply(context.Background(), seatA, b)
+				r, _, err := s.Apply(context.Background(), seatA, b)
 				if err != nil {
 					t.Fatalf("batch %d: %v", i+1, err)
 				}
@@ -539,11 +519,11 @@ func TestEpochs(t *testing.T) {
 	ctx := context.Background()
 	s := NewMemoryStore(Limits{})
 	old := mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob"))))
-	if _, err := s.Apply(ctx, seatA, old); err != nil {
+	if _, _, err := s.Apply(ctx, seatA, old); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("a new epoch starts afresh at seq 1", func(t *testing.T) {
-		r, err := s.Apply(ctx, seatA, mustBatch(t, "e2", ev(1, "room.joined", joinedData("z", person("z", "zoe"))), ev(2, "room.left", "")))
+		r, _, err := s.Apply(ctx, seatA, mustBatch(t, "e2", ev(1, "room.joined", joinedData("z", person("z", "zoe"))), ev(2, "room.left", "")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -553,7 +533,7 @@ func TestEpochs(t *testing.T) {
 	})
 	t.Run("a batch from a replaced epoch is refused and changes nothing", func(t *testing.T) {
 		before, _, _ := s.Get(ctx, seatA)
-		_, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"z"`))))
+		_, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"z"`))))
 		if !errors.Is(err, ErrStaleEpoch) {
 			t.Fatalf("got %v, want ErrStaleEpoch", err)
 		}
@@ -563,11 +543,11 @@ func TestEpochs(t *testing.T) {
 	})
 	t.Run("only the last few epochs are remembered", func(t *testing.T) {
 		for i := range retiredEpochs + 1 {
-			if _, err := s.Apply(ctx, seatA, mustBatch(t, fmt.Sprintf("n%d", i))); err != nil {
+			if _, _, err := s.Apply(ctx, seatA, mustBatch(t, fmt.Sprintf("n%d", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.Apply(ctx, seatA, old); err != nil {
+		if _, _, err := s.Apply(ctx, seatA, old); err != nil {
 			t.Errorf("got %v for an epoch long forgotten, want it accepted as new", err)
 		}
 	})
@@ -586,14 +566,14 @@ func TestLimits(t *testing.T) {
 	t.Run("a new seat beyond MaxSeats is refused while all seats are active", func(t *testing.T) {
 		s := NewMemoryStore(Limits{MaxSeats: 2})
 		for _, seat := range []string{"1", "2"} {
-			if _, err := s.Apply(ctx, SeatKey{"r", seat}, join(1)); err != nil {
+			if _, _, err := s.Apply(ctx, SeatKey{"r", seat}, join(1)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.Apply(ctx, SeatKey{"r", "3"}, join(1)); !errors.Is(err, ErrFull) {
+		if _, _, err := s.Apply(ctx, SeatKey{"r", "3"}, join(1)); !errors.Is(err, ErrFull) {
 			t.Errorf("got %v, want ErrFull", err)
 		}
-		if _, err := s.Apply(ctx, SeatKey{"r", "1"}, mustBatch(t, "e1", ev(2, "room.left", ""))); err != nil {
+		if _, _, err := s.Apply(ctx, SeatKey{"r", "1"}, mustBatch(t, "e1", ev(2, "room.left", ""))); err != nil {
 			t.Errorf("got %v for a seat already held, want it applied", err)
 		}
 	})
@@ -604,7 +584,7 @@ func TestLimits(t *testing.T) {
 		clk.Advance(50 * time.Second)
 		s.Apply(ctx, SeatKey{"r", "recent"}, join(1))
 		clk.Advance(10 * time.Second)
-		if _, err := s.Apply(ctx, SeatKey{"r", "new"}, join(1)); err != nil {
+		if _, _, err := s.Apply(ctx, SeatKey{"r", "new"}, join(1)); err != nil {
 			t.Fatalf("got %v, want the idle seat evicted", err)
 		}
 		if _, ok, _ := s.Get(ctx, SeatKey{"r", "old"}); ok {
@@ -616,11 +596,11 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("too many members is refused and leaves the roster unchanged", func(t *testing.T) {
 		s := NewMemoryStore(Limits{MaxMembersPerSeat: 3})
-		before, err := s.Apply(ctx, seatA, join(3))
+		before, _, err := s.Apply(ctx, seatA, join(3))
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = s.Apply(ctx, seatA, mustBatch(t, "e1", ev(2, "room.locked", ""), ev(3, "member.joined", memberData(`"id":"x","name":"x"`))))
+		_, _, err = s.Apply(ctx, seatA, mustBatch(t, "e1", ev(2, "room.locked", ""), ev(3, "member.joined", memberData(`"id":"x","name":"x"`))))
 		if !errors.Is(err, ErrTooManyMembers) {
 			t.Fatalf("got %v, want ErrTooManyMembers", err)
 		}
@@ -628,34 +608,34 @@ func TestLimits(t *testing.T) {
 			t.Errorf("got %+v, want unchanged %+v", after, before)
 		}
 		// The refused seqs were not recorded: a corrected retry applies.
-		if r, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"m001"`)),
+		if r, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"m001"`)),
 			ev(3, "member.joined", memberData(`"id":"x","name":"x"`)))); err != nil || r.Count != 3 || r.NeedsSnapshot {
 			t.Errorf("got count %d needs snapshot %v err %v, want 3, false, nil", r.Count, r.NeedsSnapshot, err)
 		}
 	})
 	t.Run("members that join and leave within one batch do not count", func(t *testing.T) {
 		s := NewMemoryStore(Limits{MaxMembersPerSeat: 1})
-		_, err := s.Apply(ctx, seatA, join(1, ev(2, "member.joined", memberData(`"id":"x"`)), ev(3, "member.left", memberData(`"id":"x"`))))
+		_, _, err := s.Apply(ctx, seatA, join(1, ev(2, "member.joined", memberData(`"id":"x"`)), ev(3, "member.left", memberData(`"id":"x"`))))
 		if err != nil {
 			t.Errorf("got %v, want nil", err)
 		}
 	})
 	t.Run("screen shares and devices are counted apart from people", func(t *testing.T) {
 		s := NewMemoryStore(Limits{MaxMembersPerSeat: 2})
-		r, err := s.Apply(ctx, seatA, join(2,
-			ev(2, "member.joined", memberData(`"id":"s1","type":"screen","parentId":"m000"`)),
-			ev(3, "member.joined", memberData(`"id":"s2","type":"device","parentId":"m001"`))))
+		r, _, err := s.Apply(ctx, seatA, join(2,
+			ev(2, "member.joined", memberData(`"id":"s1","type":"screen","parent_id":"m000"`)),
+			ev(3, "member.joined", memberData(`"id":"s2","type":"device","parent_id":"m001"`))))
 		if err != nil || r.Count != 2 {
 			t.Fatalf("got count %d, %v; want 2, nil", r.Count, err)
 		}
-		_, err = s.Apply(ctx, seatA, mustBatch(t, "e1", ev(4, "member.joined", memberData(`"id":"s3","type":"screen","parentId":"m000"`))))
+		_, _, err = s.Apply(ctx, seatA, mustBatch(t, "e1", ev(4, "member.joined", memberData(`"id":"s3","type":"screen","parent_id":"m000"`))))
 		if !errors.Is(err, ErrTooManyMembers) {
 			t.Errorf("got %v, want ErrTooManyMembers", err)
 		}
 	})
 	t.Run("a failed first batch does not occupy a seat", func(t *testing.T) {
 		s := NewMemoryStore(Limits{MaxSeats: 1, MaxMembersPerSeat: 1})
-		if _, err := s.Apply(ctx, seatA, join(2)); !errors.Is(err, ErrTooManyMembers) {
+		if _, _, err := s.Apply(ctx, seatA, join(2)); !errors.Is(err, ErrTooManyMembers) {
 			t.Fatalf("got %v, want ErrTooManyMembers", err)
 		}
 		if n := s.Len(); n != 0 {
@@ -667,21 +647,21 @@ func TestLimits(t *testing.T) {
 	})
 	t.Run("too many events per batch is malformed", func(t *testing.T) {
 		s := NewMemoryStore(Limits{MaxEventsPerBatch: 2})
-		_, err := s.Apply(ctx, seatA, join(1, ev(2, "room.left", ""), ev(3, "room.ended", "")))
+		_, _, err := s.Apply(ctx, seatA, join(1, ev(2, "room.left", ""), ev(3, "room.ended", "")))
 		if !errors.Is(err, ErrMalformed) {
 			t.Errorf("got %v, want ErrMalformed", err)
 		}
 	})
 	t.Run("a batch without an epoch is malformed", func(t *testing.T) {
 		s := NewMemoryStore(Limits{})
-		if _, err := s.Apply(ctx, seatA, Batch{}); !errors.Is(err, ErrMalformed) {
+		if _, _, err := s.Apply(ctx, seatA, Batch{}); !errors.Is(err, ErrMalformed) {
 			t.Errorf("got %v, want ErrMalformed", err)
 		}
 	})
 	t.Run("an empty or oversized seat key is refused", func(t *testing.T) {
 		s := NewMemoryStore(Limits{})
 		for _, k := range []SeatKey{{}, {Room: "r"}, {Room: "r", Seat: strings.Repeat("s", 129)}} {
-			if _, err := s.Apply(ctx, k, join(1)); !errors.Is(err, ErrMalformed) {
+			if _, _, err := s.Apply(ctx, k, join(1)); !errors.Is(err, ErrMalformed) {
 				t.Errorf("key %+v: got %v, want ErrMalformed", k, err)
 			}
 		}
@@ -690,7 +670,7 @@ func TestLimits(t *testing.T) {
 		s := NewMemoryStore(Limits{})
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		if _, err := s.Apply(cctx, seatA, join(1)); !errors.Is(err, context.Canceled) {
+		if _, _, err := s.Apply(cctx, seatA, join(1)); !errors.Is(err, context.Canceled) {
 			t.Errorf("Apply got %v, want context.Canceled", err)
 		}
 		if _, _, err := s.Get(cctx, seatA); !errors.Is(err, context.Canceled) {
@@ -706,7 +686,7 @@ func TestExpiry(t *testing.T) {
 	seatB := SeatKey{Room: "Main_Office", Seat: "seat-b"}
 	b := mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"))))
 	for _, k := range []SeatKey{seatA, seatB} {
-		if _, err := s.Apply(ctx, k, b); err != nil {
+		if _, _, err := s.Apply(ctx, k, b); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -725,7 +705,7 @@ func TestExpiry(t *testing.T) {
 	if n := s.Len(); n != 1 {
 		t.Errorf("got %d seats held, want the expired one swept", n)
 	}
-	r, err := s.Apply(ctx, seatB, mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"a"`))))
+	r, _, err := s.Apply(ctx, seatB, mustBatch(t, "e1", ev(2, "member.left", memberData(`"id":"a"`))))
 	if err != nil || !r.NeedsSnapshot {
 		t.Errorf("got needs snapshot %v, %v for an expired seat's next batch; want true, nil", r.NeedsSnapshot, err)
 	}
@@ -761,7 +741,7 @@ func TestConcurrentApply(t *testing.T) {
 		wg.Go(func() {
 			key := SeatKey{Room: "r", Seat: fmt.Sprintf("s%d", v%seats)}
 			for i, b := range batches {
-				if _, err := s.Apply(ctx, key, b); err != nil {
+				if _, _, err := s.Apply(ctx, key, b); err != nil {
 					t.Errorf("viewer %d batch %d: %v", v, i, err)
 					return
 				}

@@ -1,6 +1,9 @@
 package views
 
-import "encoding/json"
+import (
+	"encoding/hex"
+	"encoding/json"
+)
 
 // csrfHeaders is the hx-headers value that makes every htmx request carry
 // the CSRF token; JSON-encoding keeps any token byte from breaking out.
@@ -21,4 +24,19 @@ func deviceLabel(d MemberRow) string {
 		return "Extra device: " + d.Name
 	}
 	return d.Name
+}
+
+// RowID is the element id of a member's row: member ids are arbitrary
+// strings, so they are hex-encoded into a valid, selector-safe id.
+func RowID(memberID string) string {
+	return "member-" + hex.EncodeToString([]byte(memberID))
+}
+
+// insertAt is the hx-swap-oob value that inserts a row before the row of
+// member before, or at the end of the list when before is "".
+func insertAt(before string) string {
+	if before == "" {
+		return "beforeend:#roster-list"
+	}
+	return "beforebegin:#" + RowID(before)
 }

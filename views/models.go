@@ -135,6 +135,32 @@ type Roster struct {
 	Left bool
 }
 
+// RosterChange is what changed in a roster since the version a page shows,
+// as rows and parts to swap in out of band.
+type RosterChange struct {
+	// Controls gives rows and the room moderator controls, as the full
+	// render does for a moderator who is in the call.
+	Controls bool
+	// Deleted are the member ids of rows to remove.
+	Deleted []string
+	// Replaced are rows that changed in place.
+	Replaced []MemberRow
+	// Inserted are new and moved rows, in the order to insert them.
+	Inserted []RowInsert
+	// Count is shown when CountChanged; Room when RoomChanged.
+	Count        int
+	CountChanged bool
+	Room         RoomState
+	RoomChanged  bool
+}
+
+// RowInsert puts Row before the row of member Before, or at the end of the
+// list when Before is "".
+type RowInsert struct {
+	Row    MemberRow
+	Before string
+}
+
 // RoomState is what the room events say about the room.
 type RoomState struct {
 	Layout         string

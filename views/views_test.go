@@ -3,6 +3,7 @@ package views_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -105,5 +106,62 @@ func TestLayoutShowsSandboxBannerOnlyInSandbox(t *testing.T) {
 		if v, _ := doc.Find("body").Attr("hx-headers"); v != `{"X-Csrf-Token":"a\"b"}` {
 			t.Errorf("got hx-headers %q", v)
 		}
+	}
+}
+
+func TestRosterPanelGivesEverySwapTargetAnID(t *testing.T) {
+	doc := render(t, views.RosterPanel(views.Roster{Moderator: true, Joined: true, Count: 1,
+		Members: []views.MemberRow{{ID: `a "b"/é`, Name: "Ann", Children: []views.MemberRow{{ID: "s", Type: "screen"}}}}}))
+	for _, sel := range []string{"#roster-list", "#roster-count", "#room-state", "#room-controls", "li#member-61202262222fc3a9"} {
+		if doc.Find(sel).Length() != 1 {
+			t.Errorf("got no %s", sel)
+		}
+	}
+	if got := views.RowID(`a "b"/é`); got != "member-61202262222fc3a9" {
+		t.Errorf("got row id %q", got)
+	}
+	if doc.Find(`[data-testid="member-device"][id]`).Length() != 0 {
+		t.Errorf("got an id on a child row, which changes with its parent's")
+	}
+}
+
+func TestRosterDeltaIsOnlyOutOfBandSwapsInOrder(t *testing.T) {
+	var buf bytes.Buffer
+	err := views.RosterDelta(views.RosterChange{
+		Controls: true,
+		Deleted:  []string{"gone", "moved"},
+		Replaced: []views.MemberRow{{ID: "r", Name: "Rae"}},
+		Inserted: []views.RowInsert{{Row: views.MemberRow{ID: "moved", Name: "Mo", HandRaised: true}, Before: "r"}, {Row: views.MemberRow{ID: "new", Name: "Zed"}}},
+		Count:    2, CountChanged: true,
+		Room: views.RoomState{Locked: true}, RoomChanged: true,
+	}).Render(context.Background(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	doc.Find("body > *").Each(func(_ int, s *goquery.Selection) {
+		oob, _ := s.Attr("hx-swap-oob")
+		id, _ := s.Attr("id")
+		got = append(got, goquery.NodeName(s)+"#"+id+" "+oob)
+	})
+	want := []string{
+		"li#" + views.RowID("gone") + " delete",
+		"li#" + views.RowID("moved") + " delete",
+		"li#" + views.RowID("r") + " true",
+		"ul# beforebegin:#" + views.RowID("r"),
+		"ul# beforeend:#roster-list",
+		"span#roster-count true",
+		"div#room-state true",
+		"div#room-controls true",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if doc.Find("ul li#"+views.RowID("moved")+`[data-action], ul li#`+views.RowID("moved")+` [data-action="lower-hand"]`).Length() == 0 {
+		t.Errorf("got no controls in an inserted row")
 	}
 }
