@@ -37,6 +37,12 @@ type config struct {
 	TLSKeyFile     string        `env:"TLS_KEY_FILE"`
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel       string        `env:"LOG_LEVEL" envDefault:"info"`
+
+	// Budgets; README's configuration table says how to size them.
+	JoinsPerAddress          int     `env:"JOINS_PER_ADDRESS" envDefault:"300"`
+	JoinsPerRoom             int     `env:"JOINS_PER_ROOM" envDefault:"600"`
+	SignalWireCallsPerSecond float64 `env:"SIGNALWIRE_CALLS_PER_SECOND" envDefault:"100"`
+	SignalWireCallBurst      int     `env:"SIGNALWIRE_CALL_BURST" envDefault:"300"`
 }
 
 // minSecretLen is the shortest SECRET_KEY accepted: 32 bytes is the size of
@@ -184,6 +190,15 @@ func (c config) check() []string {
 	}
 	if c.MaxMembers < 1 || c.MaxMembers > 300 {
 		p = append(p, fmt.Sprintf("MAX_MEMBERS: must be between 1 and 300 (got %d)", c.MaxMembers))
+	}
+	for name, v := range map[string]int{"JOINS_PER_ADDRESS": c.JoinsPerAddress, "JOINS_PER_ROOM": c.JoinsPerRoom, "SIGNALWIRE_CALL_BURST": c.SignalWireCallBurst} {
+		if v < 1 || v > 1_000_000 {
+			p = append(p, fmt.Sprintf("%s: must be between 1 and 1000000 (got %d)", name, v))
+		}
+	}
+	// SignalWire allows 13,800 POSTs per 10 s for a whole project.
+	if c.SignalWireCallsPerSecond <= 0 || c.SignalWireCallsPerSecond > 1380 {
+		p = append(p, fmt.Sprintf("SIGNALWIRE_CALLS_PER_SECOND: must be above 0 and at most 1380, SignalWire's limit for a project (got %g)", c.SignalWireCallsPerSecond))
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		p = append(p, "TRUSTED_PROXIES: "+err.Error())

@@ -44,6 +44,12 @@ func TestConfigAccepts(t *testing.T) {
 		{"max members at the top of the range", []string{"MAX_MEMBERS=300"}, func(c config) bool { return c.MaxMembers == 300 }},
 		{"trusted proxies take CIDRs and addresses", []string{"TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.1"}, func(c config) bool { return len(c.TrustedProxies) == 2 }},
 		{"json debug logs", []string{"LOG_FORMAT=json", "LOG_LEVEL=debug"}, func(c config) bool { return c.LogFormat == "json" && c.LogLevel == "debug" }},
+		{"budgets default to an office of 300 joining at once", nil, func(c config) bool {
+			return c.JoinsPerAddress == 300 && c.JoinsPerRoom == 600 && c.SignalWireCallsPerSecond == 100 && c.SignalWireCallBurst == 300
+		}},
+		{"budgets are set", []string{"JOINS_PER_ADDRESS=50", "JOINS_PER_ROOM=70", "SIGNALWIRE_CALLS_PER_SECOND=2.5", "SIGNALWIRE_CALL_BURST=5"}, func(c config) bool {
+			return c.JoinsPerAddress == 50 && c.JoinsPerRoom == 70 && c.SignalWireCallsPerSecond == 2.5 && c.SignalWireCallBurst == 5
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +92,10 @@ func TestConfigRejects(t *testing.T) {
 		{"a TLS key file that is missing", []string{"TLS_CERT_FILE=" + cert, "TLS_KEY_FILE=" + filepath.Join(dir, "nope.pem")}, []string{"TLS_KEY_FILE: cannot read"}},
 		{"an unknown log format", []string{"LOG_FORMAT=xml"}, []string{"LOG_FORMAT: must be text or json"}},
 		{"an unknown log level", []string{"LOG_LEVEL=loud"}, []string{"LOG_LEVEL: must be"}},
+		{"a zero join budget", []string{"JOINS_PER_ADDRESS=0"}, []string{"JOINS_PER_ADDRESS: must be between 1"}},
+		{"a join budget not a number", []string{"JOINS_PER_ROOM=lots"}, []string{"JOINS_PER_ROOM: not a valid"}},
+		{"more calls than SignalWire allows a project", []string{"SIGNALWIRE_CALLS_PER_SECOND=5000"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be above 0 and at most 1380"}},
+		{"a zero call burst", []string{"SIGNALWIRE_CALL_BURST=0"}, []string{"SIGNALWIRE_CALL_BURST: must be between 1"}},
 		{"several problems give several lines", []string{"LOG_LEVEL=loud", "MAX_MEMBERS=0"}, []string{"LOG_LEVEL", "MAX_MEMBERS"}},
 	}
 	for _, tt := range tests {

@@ -100,9 +100,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		log.Warn("sandbox mode: no SignalWire credentials, using a simulated SignalWire on this machine", "fake", fake.url)
 	}
 
-	client, err := signalwire.NewClient(cfg.Space, cfg.ProjectKey, cfg.Token,
-		signalwire.WithHTTPClient(&http.Client{Timeout: 20 * time.Second}),
-		signalwire.WithLogger(log))
+	client, err := newSignalWireClient(cfg, log)
 	if err != nil {
 		return fmt.Errorf("configuration:\nSIGNALWIRE_SPACE: %w", err)
 	}
@@ -121,6 +119,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		PublicURL:      cfg.PublicURL,
 		TrustedProxies: cfg.TrustedProxies,
 		SecureCookies:  cfg.TLSCertFile != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
+		Limits:         handlers.Limits{JoinsPerAddress: cfg.JoinsPerAddress, JoinsPerRoom: cfg.JoinsPerRoom},
 	}, handlers.Deps{
 		Video:  client,
 		Roster: roster.NewMemoryStore(roster.Limits{}),
@@ -173,6 +172,26 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	}
 	log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// newSignalWireClient builds the REST client as production runs it: a
+// pooled transport sized for the call budget, HTTP/2 where SignalWire
+// offers it, and the budget itself. The client refuses redirects whatever
+// transport it is given (see signalwire.WithHTTPClient); tests build it
+// through this function to prove that.
+func newSignalWireClient(cfg config, log *slog.Logger) (*signalwire.Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ForceAttemptHTTP2 = true
+	// Idle connections kept for SignalWire's one host: a second's worth of
+	// calls at half a second each, so that a burst of joins reuses
+	// connections instead of paying a TLS handshake each (Go keeps 2).
+	tr.MaxIdleConnsPerHost = max(8, int(cfg.SignalWireCallsPerSecond)/2)
+	tr.MaxIdleConns = tr.MaxIdleConnsPerHost
+	tr.IdleConnTimeout = 90 * time.Second
+	return signalwire.NewClient(cfg.Space, cfg.ProjectKey, cfg.Token,
+		signalwire.WithHTTPClient(&http.Client{Transport: tr, Timeout: 20 * time.Second}),
+		signalwire.WithCallBudget(cfg.SignalWireCallsPerSecond, cfg.SignalWireCallBurst),
+		signalwire.WithLogger(log))
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

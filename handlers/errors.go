@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -22,6 +23,8 @@ type userError struct {
 	actionURL   string
 	actionLabel string
 	cause       error
+	// retryAfter, when set, is sent as Retry-After (whole seconds).
+	retryAfter time.Duration
 }
 
 func (e *userError) Error() string {
@@ -68,6 +71,9 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 		"method", c.Method(), "path", c.Path(), "status", ue.status, "err", err)
 
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	if ue.retryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds(ue.retryAfter))
+	}
 	if wantsJSON(c) {
 		return c.Status(ue.status).JSON(fiber.Map{"error": ue.message, "title": ue.title})
 	}
@@ -98,22 +104,38 @@ func (h *Handlers) classify(err error) *userError {
 	if errors.As(err, &fe) {
 		return fiberError(fe)
 	}
+	var be *signalwire.BudgetError
+	if errors.As(err, &be) {
+		return &userError{status: fiber.StatusServiceUnavailable, title: "Too busy right now",
+			message:   "This app is making as many calls to SignalWire as it may right now. Wait a few seconds and try again.",
+			actionURL: "/", actionLabel: "Try again", cause: err, retryAfter: be.RetryAfter}
+	}
 	var apiErr *signalwire.APIError
 	if errors.As(err, &apiErr) {
 		switch {
+		case signalwire.IsRedirect(err):
+			// Never followed: the credentials would go with it.
+			return &userError{status: fiber.StatusBadGateway, title: "SignalWire sent an unexpected answer",
+				message: "SignalWire answered with a redirect, which this app does not follow. Try again in a moment; if it keeps happening, tell the operator.", actionURL: "/", actionLabel: "Try again", cause: err}
 		case apiErr.IsUnauthorized():
 			return &userError{status: fiber.StatusBadGateway, title: "SignalWire refused the app",
 				message: "SignalWire rejected this app's project key or API token. The operator needs to check SIGNALWIRE_PROJECT_KEY and SIGNALWIRE_TOKEN.", cause: err}
 		case apiErr.IsRateLimited():
 			return &userError{status: fiber.StatusServiceUnavailable, title: "SignalWire is busy",
-				message: "SignalWire asked us to slow down. Wait a few seconds and try again.", actionURL: "/", actionLabel: "Try again", cause: err}
+				message: "SignalWire asked us to slow down. Wait a few seconds and try again.", actionURL: "/", actionLabel: "Try again", cause: err,
+				retryAfter: max(apiErr.RetryAfter, time.Second)}
 		case apiErr.StatusCode >= 500:
 			return &userError{status: fiber.StatusBadGateway, title: "SignalWire had a problem",
-				message: "SignalWire answered with an error on its side. Your room is safe; try again in a moment.", actionURL: "/", actionLabel: "Try again", cause: err}
+				message: "SignalWire answered with an error on its side. Your room is safe; try again in a moment.", actionURL: "/", actionLabel: "Try again", cause: err,
+				retryAfter: apiErr.RetryAfter}
 		default:
 			return &userError{status: fiber.StatusBadGateway, title: "SignalWire refused the request",
 				message: "SignalWire did not accept the request for this room. Try another room name, or try again later.", actionURL: "/", actionLabel: "Back to the room picker", cause: err}
 		}
+	}
+	if signalwire.IsMalformed(err) {
+		return &userError{status: fiber.StatusBadGateway, title: "SignalWire sent an unreadable answer",
+			message: "SignalWire answered, but not with anything this app can read. Try again in a moment; if it keeps happening, tell the operator.", actionURL: "/", actionLabel: "Try again", cause: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, signalwire.ErrTransport) {
 		return &userError{status: fiber.StatusServiceUnavailable, title: "SignalWire did not answer",
@@ -158,11 +180,10 @@ func (h *Handlers) tooManyAttempts(c *fiber.Ctx) error {
 		message: "Too many failed attempts from your address. Wait a minute, then try again.", actionURL: "/", actionLabel: "Back to the room picker"}
 }
 
-// tooManyJoins answers the token rate limit.
+// tooManyJoins answers the join-failure reports' rate limit (Fiber's
+// limiter, a fixed window of a minute).
 func (h *Handlers) tooManyJoins(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderRetryAfter, "60")
-	return &userError{status: fiber.StatusTooManyRequests, title: "Too many joins",
-		message: "Too many join attempts from your address. Wait a minute, then click Join again."}
+	return joinsRefused(time.Minute, "Too many join attempts from your address. Wait a minute, then click Join again.")
 }
 
 // requireSignalWire shows one clear page while SignalWire refuses the

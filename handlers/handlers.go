@@ -55,6 +55,8 @@ type Config struct {
 	SignalWireTimeout time.Duration
 	// LiveRoomsInterval is how often the live-room list may ask SignalWire.
 	LiveRoomsInterval time.Duration
+	// Limits are the join budgets; zero fields take their defaults.
+	Limits Limits
 }
 
 // Handlers holds the dependencies of every route.
@@ -74,6 +76,7 @@ type Handlers struct {
 	// Handlers that never stops.
 	knownRooms *lru.Cache[string, time.Time]
 	live       liveCache
+	joins      *joinLimits
 }
 
 // Deps are what New needs besides the configuration.
@@ -111,6 +114,7 @@ func New(cfg Config, d Deps) *Handlers {
 		sign:       signer{key: cfg.SecretKey},
 		assets:     newAssets(cfg.SimulatedSDK),
 		knownRooms: mustLRU(10_000),
+		joins:      newJoinLimits(cfg.Limits),
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"github.com/a-h/templ"
 	"math/rand/v2"
 	"net/url"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,7 +18,7 @@ import (
 // home handles "GET /": the room picker, prefilled from ?room= and ?user=
 // as in the original demo.
 func (h *Handlers) home(c *fiber.Ctx) error {
-	_, isHost := h.hostSession(c)
+	_, isHost := h.lastingHostSession(c)
 	p := h.picker(c, isHost)
 	p.Room, p.User = "Main_Office", fmt.Sprintf("user_%04d", rand.IntN(10000))
 	if r := c.Query("room"); r != "" {
@@ -65,7 +63,7 @@ func (h *Handlers) validateField(c *fiber.Ctx) error {
 // problems (422). It makes sure the room exists on SignalWire and grants
 // this browser the host capability for it.
 func (h *Handlers) createRoom(c *fiber.Ctx) error {
-	hs, isHost := h.hostSession(c)
+	hs, isHost := h.lastingHostSession(c)
 	p := h.picker(c, isHost)
 	var room, user string
 	room, p.Errors["room"] = normalizeRoom(c.FormValue("room"))
@@ -82,7 +80,7 @@ func (h *Handlers) createRoom(c *fiber.Ctx) error {
 		}
 	}
 	if !isHost {
-		hs = hostSession{Exp: h.now().Add(hostTTL).Unix()}
+		hs = newHostSession(h.now())
 	}
 	if p.Errors["room"] != "" || p.Errors["user"] != "" || p.Errors["passcode"] != "" {
 		return h.render(c, fiber.StatusUnprocessableEntity, "Start a room", h.pickerFormOrPage(c, p))
@@ -118,58 +116,6 @@ func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
 	}
 	h.knownRooms.Add(room, h.now())
 	return nil
-}
-
-// liveRooms handles "GET /rooms/live": the fragment of rooms in session,
-// for hosts only.
-func (h *Handlers) liveRooms(c *fiber.Ctx) error {
-	if _, ok := h.hostSession(c); !ok {
-		return forbidden("Only hosts can see which rooms are live.", "/", "Back to the room picker")
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return h.render(c, fiber.StatusOK, "Live rooms", views.LiveRoomList(h.live.get(c.UserContext(), h)))
-}
-
-// liveCache makes any number of open pickers cost SignalWire at most one
-// list call per interval: callers that arrive while a fetch is due wait
-// for it and share its answer.
-type liveCache struct {
-	mu      sync.Mutex
-	fetched time.Time
-	rooms   views.LiveRooms
-}
-
-func (l *liveCache) get(ctx context.Context, h *Handlers) views.LiveRooms {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.fetched.IsZero() && h.now().Sub(l.fetched) < h.cfg.LiveRoomsInterval {
-		return l.rooms
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalWireTimeout)
-	defer cancel()
-	sessions, err := h.video.ListRoomSessions(ctx, signalwire.ListRoomSessionsParams{Status: "in-progress", PageSize: 100, MaxPages: 1})
-	l.fetched = h.now()
-	if err != nil {
-		h.log.Warn("list live rooms", "err", err)
-		l.rooms.Unavailable = true
-		return l.rooms
-	}
-	rooms := make([]views.LiveRoom, 0, len(sessions))
-	for _, s := range sessions {
-		lr := views.LiveRoom{Name: s.Name, DisplayName: s.DisplayName}
-		if lr.DisplayName == "" {
-			lr.DisplayName = s.Name
-		}
-		if s.StartTime != nil {
-			lr.Since = liveFor(h.now().Sub(*s.StartTime))
-		}
-		if validRoom(s.Name) {
-			rooms = append(rooms, lr)
-		}
-	}
-	sort.Slice(rooms, func(i, j int) bool { return rooms[i].Name < rooms[j].Name })
-	l.rooms = views.LiveRooms{Rooms: rooms}
-	return l.rooms
 }
 
 // liveFor says how long a session has run, in words that need no time

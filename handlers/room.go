@@ -51,10 +51,12 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 	if !validRoom(room) {
 		return badRequest("That is not a valid room name. Room names use only letters, digits, _ and -.")
 	}
-	if !h.isHostOf(c, room) {
+	hs, ok := h.lastingHostSession(c)
+	if !ok || !hs.has(room) {
 		return forbidden("Only the host of "+room+" can open this page. If you are the host, start the room from the room picker; if you are a guest, ask the host for an invite link.",
 			"/?room="+url.QueryEscape(room), "Start this room")
 	}
+	h.setHostSession(c, hs) // renewed: the page works pageLife from now
 	user, _ := normalizeUser(c.Query("user"))
 	inv := h.sign.newInvite(room, h.now().Add(h.cfg.InviteTTL))
 	p := views.RoomPage{
@@ -170,8 +172,13 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		role, perms = views.RoleGuest, guestPermissions()
 	case h.isHostOf(c, room):
 		role, perms = views.RoleModerator, moderatorPermissions()
+		hs, _ := h.hostSession(c)
+		h.setHostSession(c, hs) // used, so renewed
 	default:
 		return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
+	}
+	if err := h.spendRoomJoin(room); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.SignalWireTimeout)

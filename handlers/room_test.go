@@ -237,7 +237,7 @@ func TestHostOnOwnInviteGetsAGuestToken(t *testing.T) {
 
 func TestTokensAreRateLimitedPerClient(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, openHosting)
+	e := newEnv(t, openHosting, func(c *handlers.Config) { c.Limits.JoinsPerAddress = 30 })
 	e.host("Busy", "Ann")
 	var last *http.Response
 	var a tokenAnswer

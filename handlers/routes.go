@@ -58,22 +58,29 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Use("/public", h.static())
 
 	app.Use(h.requireSignalWire)
+	// Fiber's csrf keeps the browser's binding cookie and checks the
+	// method and, over HTTPS, the Referer; the tokens pages carry are ours
+	// (see csrf.go): each is bound to the cookie and lives csrfTTL from
+	// the page's render, however often the cookie is renewed meanwhile.
 	app.Use(csrf.New(csrf.Config{
-		Extractor:      csrfExtractor,
+		Extractor:      h.csrfExtractor,
 		CookieName:     csrfCookie,
 		CookieSameSite: "Lax",
 		CookieHTTPOnly: true,
 		CookieSecure:   h.cfg.SecureCookies,
-		Expiration:     csrfTTL,
-		KeyGenerator:   h.newCSRFToken,
+		Expiration:     csrfCookieTTL,
+		KeyGenerator:   h.newCSRFCookie,
 		Storage:        csrfStorage{sign: h.sign, now: h.now},
-		ContextKey:     csrfContextKey,
+		ContextKey:     csrfCookieKey,
 		ErrorHandler:   h.csrfFailed,
 		// Event posts and join-failure reports carry a signed seat
 		// credential in a header, which a cross-site form cannot send, and
 		// must survive a server restart.
 		Next: isSeatPost,
 	}))
+	app.Use(h.csrfPageToken)
+
+	addrs := newClientAddrs(h.cfg.TrustedProxies)
 
 	app.Get("/", h.home)
 	app.Post("/rooms/validate", h.validateField)
@@ -82,27 +89,23 @@ func NewApp(h *Handlers) *fiber.App {
 		Max:                    10,
 		Expiration:             time.Minute,
 		SkipSuccessfulRequests: true,
-		KeyGenerator:           func(c *fiber.Ctx) string { return c.IP() },
+		KeyGenerator:           addrs.key,
 		LimitReached:           h.tooManyAttempts,
 	}), h.createRoom)
 	app.Get("/rooms/live", h.liveRooms)
 	app.Get("/rooms/:room", h.hostRoom)
-	app.Post("/rooms/:room/token", limiter.New(limiter.Config{
-		// Every token is a SignalWire POST, which the platform rate-limits
-		// for the whole project: one client must not spend it for all.
-		Max:        tokensPerMinute,
-		Expiration: time.Minute,
-		// Per browser (its CSRF cookie, which the endpoint requires), not
-		// per address: a whole office behind one NAT joins the same meeting.
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() + " " + c.Cookies(csrfCookie) },
-		LimitReached: h.tooManyJoins,
-	}), h.roomToken)
+	// Every token is a SignalWire POST, which the platform rate-limits for
+	// the whole project: one address must not spend it for all. Keyed on
+	// the address, never on a cookie, which any GET renews; sized so that
+	// an office behind one NAT still joins (JOINS_PER_ADDRESS). The room's
+	// budget is charged inside, once the join is authorised.
+	app.Post("/rooms/:room/token", h.limitJoinsPerAddress(addrs), h.roomToken)
 	app.Post("/rooms/:room/events", h.roomEvents)
 	app.Post("/rooms/:room/join-failed", limiter.New(limiter.Config{
 		// Each report costs a SignalWire lookup; a page makes one per join.
 		Max:          joinFailuresPerMinute,
 		Expiration:   time.Minute,
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		KeyGenerator: addrs.key,
 		LimitReached: h.tooManyJoins,
 	}), h.joinFailed)
 	app.Get("/rooms/:room/gone", h.roomGone)
@@ -111,10 +114,6 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }
-
-// tokensPerMinute is how many joins one browser may make a minute; a
-// meeting's worth of rejoins and reloads stays well below it.
-const tokensPerMinute = 30
 
 // joinFailuresPerMinute bounds the lookups failed joins may cause per
 // address; each failed join reports once.

@@ -98,15 +98,40 @@ func (s signer) checkInvite(room, exp, sig string, now time.Time) (invite, bool)
 // Host sessions. The cookie says "this browser proved it may host" and
 // lists the rooms it started, so the moderator page and token need no
 // server-side session store and survive restarts.
+//
+// A session is renewed whenever it is used (a room page, a token, a new
+// room) to hostIdleTTL from then, but never past hostMaxAge from the
+// passcode; and a room page is rendered only while its session has
+// pageLife left, so that every page keeps working that long.
 const (
 	hostCookie   = "swr_host"
-	hostTTL      = 12 * time.Hour
+	hostIdleTTL  = 24 * time.Hour
+	hostMaxAge   = 7 * 24 * time.Hour
+	pageLife     = 12 * time.Hour
 	maxHostRooms = 20
 )
 
 type hostSession struct {
-	Exp   int64
+	Exp   int64 // Unix seconds; renewed on use
+	Born  int64 // Unix seconds of the passcode; Born+hostMaxAge is the end
 	Rooms []string
+}
+
+// newHostSession starts a session at now.
+func newHostSession(now time.Time) hostSession {
+	return hostSession{Born: now.Unix(), Exp: now.Add(hostIdleTTL).Unix()}
+}
+
+// renewed extends the session to hostIdleTTL from now, within its limit.
+func (hs hostSession) renewed(now time.Time) hostSession {
+	hs.Exp = min(now.Add(hostIdleTTL).Unix(), hs.Born+int64(hostMaxAge/time.Second))
+	return hs
+}
+
+// lasts reports whether the session can back a page rendered now for
+// pageLife: otherwise the host proves the passcode again first.
+func (hs hostSession) lasts(now time.Time) bool {
+	return now.Add(pageLife).Unix() <= hs.Born+int64(hostMaxAge/time.Second)
 }
 
 func (hs hostSession) has(room string) bool {
@@ -132,15 +157,27 @@ func (hs hostSession) with(room string) hostSession {
 }
 
 func (s signer) encodeHost(hs hostSession) string {
-	return s.seal("host", hs.Exp, strings.Join(hs.Rooms, ",")) // room names cannot hold a comma
+	// room names cannot hold a comma or a dot
+	return s.seal("host", hs.Exp, strings.Join(hs.Rooms, ","), strconv.FormatInt(hs.Born, 10))
 }
 
 func (s signer) decodeHost(v string, now time.Time) (hostSession, bool) {
-	fields, exp, ok := s.open(v, "host", 1, now)
+	fields, exp, ok := s.open(v, "host", 2, now)
+	if !ok {
+		// A cookie from before sessions were renewed: rooms and a 12 h
+		// expiry, its start 12 h before that.
+		if f, e, old := s.open(v, "host", 1, now); old {
+			fields, exp, ok = []string{f[0], strconv.FormatInt(e-int64(12*time.Hour/time.Second), 10)}, e, true
+		}
+	}
 	if !ok {
 		return hostSession{}, false
 	}
-	hs := hostSession{Exp: exp}
+	born, err := strconv.ParseInt(fields[1], 10, 64)
+	if err != nil || born > now.Unix() || now.Unix() >= born+int64(hostMaxAge/time.Second) {
+		return hostSession{}, false
+	}
+	hs := hostSession{Exp: exp, Born: born}
 	if fields[0] != "" {
 		hs.Rooms = strings.Split(fields[0], ",")
 	}
@@ -156,7 +193,19 @@ func (h *Handlers) hostSession(c *fiber.Ctx) (hostSession, bool) {
 	return h.sign.decodeHost(v, h.now())
 }
 
+// lastingHostSession is hostSession for rendering a host's page or
+// starting a room: only a session with pageLife left counts.
+func (h *Handlers) lastingHostSession(c *fiber.Ctx) (hostSession, bool) {
+	hs, ok := h.hostSession(c)
+	if !ok || !hs.lasts(h.now()) {
+		return hostSession{}, false
+	}
+	return hs, true
+}
+
+// setHostSession renews hs and sends it.
 func (h *Handlers) setHostSession(c *fiber.Ctx, hs hostSession) {
+	hs = hs.renewed(h.now())
 	c.Cookie(&fiber.Cookie{
 		Name:     hostCookie,
 		Value:    h.sign.encodeHost(hs),
@@ -182,7 +231,9 @@ type seat struct {
 	Exp  int64
 }
 
-const seatTTL = 12 * time.Hour
+// seatTTL matches csrfTTL: a page joined as soon as it renders posts its
+// events for as long as the page itself works.
+const seatTTL = 24 * time.Hour
 
 func (s signer) encodeSeat(st seat) string {
 	return s.seal("seat", st.Exp, st.Room, st.Role, st.ID)
@@ -194,60 +245,4 @@ func (s signer) decodeSeat(v string, now time.Time) (seat, bool) {
 		return seat{}, false
 	}
 	return seat{Room: f[0], Role: f[1], ID: f[2], Exp: exp}, true
-}
-
-// CSRF tokens are signed too (see csrfStorage): Fiber's csrf middleware
-// checks the cookie against the header and asks its storage whether the
-// token is known; a signature answers that without memory that grows with
-// visitors or vanishes on restart.
-const (
-	csrfTTL        = 12 * time.Hour
-	csrfContextKey = "csrf"
-	csrfCookie     = "swr_csrf"
-)
-
-func (h *Handlers) newCSRFToken() string {
-	return h.sign.seal("csrf", h.now().Add(csrfTTL).Unix(), randomID(16))
-}
-
-type csrfStorage struct {
-	sign signer
-	now  func() time.Time
-}
-
-func (s csrfStorage) Get(key string) ([]byte, error) {
-	if _, _, ok := s.sign.open(key, "csrf", 1, s.now()); !ok {
-		return nil, nil
-	}
-	return []byte{1}, nil
-}
-
-func (csrfStorage) Set(string, []byte, time.Duration) error { return nil }
-func (csrfStorage) Delete(string) error                     { return nil }
-func (csrfStorage) Reset() error                            { return nil }
-func (csrfStorage) Close() error                            { return nil }
-
-// csrfExtractor reads the token from the header htmx and the island send,
-// or from the hidden field of a plain form post.
-func csrfExtractor(c *fiber.Ctx) (string, error) {
-	if t := c.Get("X-Csrf-Token"); t != "" {
-		return t, nil
-	}
-	if t := c.FormValue("_csrf"); t != "" {
-		return t, nil
-	}
-	return "", errCSRFMissing
-}
-
-var errCSRFMissing = fiber.NewError(fiber.StatusForbidden, "missing csrf token")
-
-func csrfToken(c *fiber.Ctx) string {
-	t, _ := c.Locals(csrfContextKey).(string)
-	return t
-}
-
-func (h *Handlers) csrfFailed(c *fiber.Ctx, err error) error {
-	return &userError{status: fiber.StatusForbidden, title: "Page expired",
-		message:   "This page's security token is missing or expired. Reload the page and try again.",
-		actionURL: "/", actionLabel: "Back to the room picker", cause: err}
 }

@@ -28,6 +28,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Defaults used by NewClient when no option says otherwise.
@@ -59,6 +61,7 @@ type Client struct {
 	maxDelay    time.Duration
 	log         *slog.Logger
 	now         func() time.Time
+	budget      *rate.Limiter // nil: no cap on calls a second (see WithCallBudget)
 
 	baseOverride string // set by WithBaseURL, parsed by NewClient
 }
@@ -81,13 +84,31 @@ func (c *Client) GoString() string { return c.String() }
 type Option func(*Client) error
 
 // WithHTTPClient makes the Client send its requests through hc, for example
-// one with a custom transport. The Client adds its own per-attempt timeout.
+// one with a pooled transport. The Client uses a copy of hc whose
+// CheckRedirect refuses every redirect, whatever hc says: the credentials
+// go with each request, so a redirect must never take them elsewhere. The
+// Client adds its own per-attempt timeout.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
 			return errors.New("signalwire: WithHTTPClient: nil *http.Client")
 		}
 		c.http = hc
+		return nil
+	}
+}
+
+// WithCallBudget caps the calls this Client makes to perSecond a second,
+// with bursts of up to burst (each attempt counts, retries included). A
+// call made while the budget is spent fails at once with a *BudgetError
+// saying when to try again, instead of queueing: SignalWire limits POSTs
+// for the whole project, and a page that waits on a queue helps nobody.
+func WithCallBudget(perSecond float64, burst int) Option {
+	return func(c *Client) error {
+		if perSecond <= 0 || burst < 1 {
+			return errors.New("signalwire: WithCallBudget: need perSecond > 0 and burst >= 1")
+		}
+		c.budget = rate.NewLimiter(rate.Limit(perSecond), burst)
 		return nil
 	}
 }
@@ -172,13 +193,16 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 			return nil, err
 		}
 	}
-	if c.http == nil {
-		// The API never redirects; refusing redirects keeps the Authorization
-		// header from following one (even a same-host https→http hop).
-		c.http = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		}}
+	// The API never redirects; refusing redirects keeps the Authorization
+	// header from following one (even a same-host https→http hop). A copy,
+	// so that the caller's client is left as it was, and so that no option
+	// given after this can put a permissive CheckRedirect back.
+	hc := http.Client{}
+	if c.http != nil {
+		hc = *c.http
 	}
+	hc.CheckRedirect = refuseRedirect
+	c.http = &hc
 
 	if strings.TrimSpace(projectKey) == "" {
 		return nil, errors.New("signalwire: project key is empty")
@@ -207,6 +231,10 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 	c.space = c.base.Host
 	return c, nil
 }
+
+// refuseRedirect makes http.Client hand a 3xx back as the answer; do turns
+// it into an *APIError without reading the body elsewhere.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Space returns the host the client talks to (for example
 // "example.signalwire.com"), for messages such as "SignalWire rejected the
@@ -350,9 +378,19 @@ func (c *Client) relPath(u *url.URL) string {
 // answer into out unless out is nil.
 func (c *Client) do(ctx context.Context, req *http.Request, out any) error {
 	method, path := req.Method, cleanText(c.relPath(req.URL))
+	var lastErr error
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return &TransportError{Method: method, Path: path, Err: err}
+		}
+		if c.budget != nil {
+			if r := c.budget.Reserve(); r.Delay() > 0 {
+				r.Cancel() // not spent: the call is not made
+				if lastErr != nil {
+					return lastErr // a retry that cannot be afforded: report the failure itself
+				}
+				return &BudgetError{Method: method, Path: path, RetryAfter: r.Delay()}
+			}
 		}
 		start := time.Now()
 		status, err := c.attempt(ctx, req, method, path, out)
@@ -368,6 +406,7 @@ func (c *Client) do(ctx context.Context, req *http.Request, out any) error {
 		if err == nil {
 			return nil
 		}
+		lastErr = err
 		if !c.retryable(ctx, method, err) {
 			return err
 		}

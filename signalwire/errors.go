@@ -169,6 +169,34 @@ func (e *TransportError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrTransport) true.
 func (e *TransportError) Is(target error) bool { return target == ErrTransport }
 
+// IsMalformed reports whether err is an answer SignalWire did send (2xx)
+// whose body was not the JSON expected: retrying will not help, and "could
+// not reach SignalWire" would be untrue.
+func IsMalformed(err error) bool {
+	var te *TransportError
+	return errors.As(err, &te) && te.decode
+}
+
+// IsRedirect reports whether err is a 3xx answer, which the Client never
+// follows (the credentials would go with it).
+func IsRedirect(err error) bool {
+	e := asAPIError(err)
+	return e != nil && e.StatusCode >= 300 && e.StatusCode < 400
+}
+
+// BudgetError is a call not made because the Client's own budget of calls
+// a second (WithCallBudget) was spent. RetryAfter is when the next call
+// would be allowed.
+type BudgetError struct {
+	Method, Path string
+	RetryAfter   time.Duration
+}
+
+// Error names the call and the wait.
+func (e *BudgetError) Error() string {
+	return "signalwire: " + e.Method + " " + e.Path + ": call budget spent; next call in " + e.RetryAfter.Round(time.Millisecond).String()
+}
+
 // decodeError rewords JSON decode errors so that none quotes the body.
 func decodeError(err error) error {
 	var se *json.SyntaxError

@@ -1,0 +1,152 @@
+package handlers
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// CSRF protection has two parts, both signed so that nothing is stored:
+//
+//   - the cookie swr_csrf holds a random browser id, sealed as
+//     "<id>.<exp>.<sig>". It is HttpOnly and renewed on every request
+//     (csrfCookieTTL from the last use): it is what binds a page's token
+//     to this browser.
+//   - each page carries a token "<exp>.<sig>" signed over the browser id
+//     and an expiry csrfTTL after the page was rendered. Forms post it in
+//     _csrf, htmx and the island in X-Csrf-Token. It is never renewed, so
+//     csrfTTL is the absolute limit of a page, and it stays valid that long
+//     whatever other pages the browser opens meanwhile (they get tokens of
+//     their own for the same id).
+//
+// Fiber's csrf middleware insists that the token sent equals the cookie;
+// csrfExtractor checks our page token against the cookie and hands Fiber
+// the cookie's own value when it matches.
+const (
+	// csrfTTL is how long a rendered page's token works: a meeting's page
+	// must keep working for 12 h, with room to spare.
+	csrfTTL = 24 * time.Hour
+	// csrfCookieTTL is how long an unused browser binding lasts; each
+	// request renews it.
+	csrfCookieTTL = 30 * 24 * time.Hour
+
+	csrfCookie     = "swr_csrf"
+	csrfContextKey = "csrf"        // Locals: the page token views render
+	csrfCookieKey  = "csrf-cookie" // Locals: the cookie's value, set by Fiber's csrf
+)
+
+// newCSRFCookie is Fiber's KeyGenerator: a fresh browser binding.
+func (h *Handlers) newCSRFCookie() string {
+	return h.sign.seal("csrf", h.now().Add(csrfCookieTTL).Unix(), randomID(16))
+}
+
+// csrfID opens a binding cookie and returns its browser id.
+func (s signer) csrfID(cookie string, now time.Time) (string, bool) {
+	f, _, ok := s.open(cookie, "csrf", 1, now)
+	if !ok {
+		return "", false
+	}
+	return f[0], true
+}
+
+// pageToken is the token a page rendered now carries.
+func (s signer) pageToken(id string, exp time.Time) string {
+	e := strconv.FormatInt(exp.Unix(), 10)
+	return e + "." + s.sign("csrf-page", id, e)
+}
+
+// checkPageToken reports whether tok was made for browser id and has not
+// expired.
+func (s signer) checkPageToken(tok, id string, now time.Time) bool {
+	e, sig, ok := strings.Cut(tok, ".")
+	if !ok {
+		return false
+	}
+	exp, err := strconv.ParseInt(e, 10, 64)
+	if err != nil || strconv.FormatInt(exp, 10) != e || now.Unix() >= exp {
+		return false
+	}
+	return s.verify(sig, "csrf-page", id, e)
+}
+
+// csrfPageToken runs after Fiber's csrf: it renews the binding cookie
+// (same id, a new expiry) and makes the token this request's page will
+// carry.
+func (h *Handlers) csrfPageToken(c *fiber.Ctx) error {
+	cookie, _ := c.Locals(csrfCookieKey).(string)
+	id, ok := h.sign.csrfID(cookie, h.now())
+	if !ok {
+		return c.Next() // routes that skip CSRF (seat posts) have no cookie value
+	}
+	now := h.now()
+	c.Cookie(&fiber.Cookie{
+		Name:     csrfCookie,
+		Value:    h.sign.seal("csrf", now.Add(csrfCookieTTL).Unix(), id),
+		Path:     "/",
+		Expires:  now.Add(csrfCookieTTL),
+		HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode,
+		Secure:   h.cfg.SecureCookies,
+	})
+	c.Locals(csrfContextKey, h.sign.pageToken(id, now.Add(csrfTTL)))
+	return c.Next()
+}
+
+// csrfStorage answers Fiber's "is this token known?" for the binding
+// cookie: a valid seal is known. Nothing is stored, so the answer survives
+// restarts and is the same on every instance.
+type csrfStorage struct {
+	sign signer
+	now  func() time.Time
+}
+
+func (s csrfStorage) Get(key string) ([]byte, error) {
+	if _, ok := s.sign.csrfID(key, s.now()); !ok {
+		return nil, nil
+	}
+	return []byte{1}, nil
+}
+
+func (csrfStorage) Set(string, []byte, time.Duration) error { return nil }
+func (csrfStorage) Delete(string) error                     { return nil }
+func (csrfStorage) Reset() error                            { return nil }
+func (csrfStorage) Close() error                            { return nil }
+
+// csrfExtractor reads the page token from the header htmx and the island
+// send, or from the hidden field of a plain form post, and checks it
+// against the binding cookie. On success it returns the cookie's value,
+// which is what Fiber's csrf then compares with the cookie.
+func (h *Handlers) csrfExtractor(c *fiber.Ctx) (string, error) {
+	tok := c.Get("X-Csrf-Token")
+	if tok == "" {
+		tok = c.FormValue("_csrf")
+	}
+	if tok == "" {
+		return "", errCSRFMissing
+	}
+	cookie := c.Cookies(csrfCookie)
+	id, ok := h.sign.csrfID(cookie, h.now())
+	if !ok || !h.sign.checkPageToken(tok, id, h.now()) {
+		return "", errCSRFInvalid
+	}
+	return cookie, nil
+}
+
+var (
+	errCSRFMissing = fiber.NewError(fiber.StatusForbidden, "missing csrf token")
+	errCSRFInvalid = fiber.NewError(fiber.StatusForbidden, "csrf token expired or not this browser's")
+)
+
+// csrfToken is the token the page being rendered carries.
+func csrfToken(c *fiber.Ctx) string {
+	t, _ := c.Locals(csrfContextKey).(string)
+	return t
+}
+
+func (h *Handlers) csrfFailed(c *fiber.Ctx, err error) error {
+	return &userError{status: fiber.StatusForbidden, title: "Page expired",
+		message:   "This page's security token is missing or expired. Reload the page and try again.",
+		actionURL: "/", actionLabel: "Back to the room picker", cause: err}
+}

@@ -1,0 +1,121 @@
+package handlers
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/time/rate"
+)
+
+// Limits are the join budgets (JOINS_PER_ADDRESS, JOINS_PER_ROOM). Each is
+// a token bucket: that many joins at once, refilled at that many a minute.
+// Zero means the default.
+type Limits struct {
+	// JoinsPerAddress bounds token requests from one client address (an
+	// IPv6 /64), whoever's cookies they carry. Default 300: a 300-person
+	// office behind one NAT joins at once.
+	JoinsPerAddress int
+	// JoinsPerRoom bounds joins of one room, from everyone: a flood through
+	// one invite link cannot spend more. Default 600: a 300-member room
+	// joining at once, with one rejoin each.
+	JoinsPerRoom int
+}
+
+// Defaults of Limits; README's configuration table says how to size them.
+const (
+	DefaultJoinsPerAddress = 300
+	DefaultJoinsPerRoom    = 600
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.JoinsPerAddress <= 0 {
+		l.JoinsPerAddress = DefaultJoinsPerAddress
+	}
+	if l.JoinsPerRoom <= 0 {
+		l.JoinsPerRoom = DefaultJoinsPerRoom
+	}
+	return l
+}
+
+// limiterKeys bounds how many addresses or rooms are tracked at once. A
+// bucket pushed out is forgotten, which only ever gives its owner more.
+const limiterKeys = 10_000
+
+// keyedLimiter is one token bucket (golang.org/x/time/rate) per key, the
+// least recently used forgotten past limiterKeys.
+type keyedLimiter struct {
+	mu      sync.Mutex // Get-then-Add must be one step
+	buckets *lru.Cache[string, *rate.Limiter]
+	perMin  int
+}
+
+func newKeyedLimiter(perMinute int) *keyedLimiter {
+	c, err := lru.New[string, *rate.Limiter](limiterKeys)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &keyedLimiter{buckets: c, perMin: perMinute}
+}
+
+// take spends one unit of key's bucket at now. When the bucket is empty it
+// spends nothing and says how long until a unit is back.
+func (k *keyedLimiter) take(key string, now time.Time) (time.Duration, bool) {
+	k.mu.Lock()
+	lim, ok := k.buckets.Get(key)
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(float64(k.perMin)/60), k.perMin)
+		k.buckets.Add(key, lim)
+	}
+	k.mu.Unlock()
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+// joinLimits are the per-address and per-room join budgets.
+type joinLimits struct {
+	perAddress *keyedLimiter
+	perRoom    *keyedLimiter
+}
+
+func newJoinLimits(l Limits) *joinLimits {
+	l = l.withDefaults()
+	return &joinLimits{perAddress: newKeyedLimiter(l.JoinsPerAddress), perRoom: newKeyedLimiter(l.JoinsPerRoom)}
+}
+
+// limitJoinsPerAddress is middleware for "POST /rooms/:room/token": it
+// counts every request, refused ones too, under the client's address.
+func (h *Handlers) limitJoinsPerAddress(addrs clientAddrs) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if wait, ok := h.joins.perAddress.take(addrs.key(c), h.now()); !ok {
+			return joinsRefused(wait, "Too many join attempts from your address. Wait a minute, then click Join again.")
+		}
+		return c.Next()
+	}
+}
+
+// spendRoomJoin charges one join to room's budget; roomToken calls it once
+// the join is authorised, so that strangers cannot spend a room's budget.
+func (h *Handlers) spendRoomJoin(room string) error {
+	if wait, ok := h.joins.perRoom.take(room, h.now()); !ok {
+		return joinsRefused(wait, "Too many people are joining "+room+" right now. Wait a moment, then click Join again.")
+	}
+	return nil
+}
+
+func joinsRefused(wait time.Duration, message string) error {
+	return &userError{status: fiber.StatusTooManyRequests, title: "Too many joins", message: message, retryAfter: wait}
+}
+
+// retryAfterSeconds is a Retry-After value: whole seconds, rounded up, at
+// least 1.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
