@@ -59,12 +59,12 @@ func TestBrowserPickerStartsARoom(t *testing.T) {
 // picker lists it, and clicking it fills the form without a reload.
 func TestBrowserLiveRoomsFillThePicker(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
-	hostRoom(t, tab, app, "Standup", "Ann")
-	joinCall(t, tab)
-
-	picker := simTab(t)
+	app := startFakeApp(t)
+	picker := participant(t)
+	hostRoom(t, picker, app, "Standup", "Ann")
+	// People in the room without this browser: the session is live on
+	// SignalWire while the host looks at the picker.
+	addMembers(t, app, "Standup", threeMembers...)
 	picker.Navigate(app.URL + "/?room=Other&user=Ann")
 	picker.WaitVisible(`[data-testid="live-room"][data-room="Standup"]`)
 	// htmx wires swapped-in links up a moment after the swap; a click
@@ -115,30 +115,29 @@ func TestBrowserPickerWorksWithJavaScriptOff(t *testing.T) {
 }
 
 // TestBrowserRealSDKLoadsUnderCSP opens a moderator page as a deployment
-// with credentials serves it: the vendored SDK, not the simulator, under
-// the strict CSP. Nothing joins (that would need SignalWire itself).
+// with credentials serves it and joins: the vendored SDK under the strict
+// CSP, which lets it reach the relay of the SignalWire fake on loopback and
+// nothing else.
 func TestBrowserRealSDKLoadsUnderCSP(t *testing.T) {
 	t.Parallel()
-	env, _ := fakeConfig(t)
-	app := startApp(t, env)
-	tab := browsertest.NewTab(t)
+	app := startFakeApp(t)
+	tab := participant(t)
 	tab.InitScript(`window.__csp = []; document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`)
 	tab.Navigate(app.URL + "/?room=Real&user=Rita")
 	clickAndLoad(t, tab, `[data-testid="start-room"]`)
 	waitIsland(t, tab)
+	joinCall(t, tab)
 	var sdk struct {
-		Simulated  bool   `json:"simulated"`
 		Constructs bool   `json:"constructs"`
 		ScriptSrc  string `json:"src"`
 		Violations []string
 	}
 	tab.Eval(`({
-		simulated: window.__swsim !== undefined,
 		constructs: typeof new SignalWire.Video.RoomSession({token: 'x.e30.x', rootElement: document.createElement('div')}).join === 'function',
 		src: [...document.scripts].map(s => s.src).find(s => s.includes('/vendor/signalwire')) || '',
 		Violations: window.__csp,
 	})`, &sdk)
-	if sdk.Simulated || !sdk.Constructs || !strings.Contains(sdk.ScriptSrc, "signalwire-js-3.30.0.umd.js") {
+	if !sdk.Constructs || !strings.Contains(sdk.ScriptSrc, "signalwire-js-3.30.0.umd.js") {
 		t.Errorf("got %+v, want the real SDK, constructing a RoomSession", sdk)
 	}
 	if len(sdk.Violations) > 0 {

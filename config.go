@@ -43,6 +43,7 @@ type config struct {
 	JoinsPerRoom             int     `env:"JOINS_PER_ROOM" envDefault:"600"`
 	SignalWireCallsPerSecond float64 `env:"SIGNALWIRE_CALLS_PER_SECOND" envDefault:"100"`
 	SignalWireCallBurst      int     `env:"SIGNALWIRE_CALL_BURST" envDefault:"300"`
+	RosterMemoryMB           int     `env:"ROSTER_MEMORY_MB" envDefault:"256"`
 }
 
 // minSecretLen is the shortest SECRET_KEY accepted: 32 bytes is the size of
@@ -50,7 +51,8 @@ type config struct {
 const minSecretLen = 32
 
 // Sandbox reports whether no SignalWire account is configured, in which
-// case the app runs against its built-in fake and simulated SDK.
+// case the app runs against its built-in fake of SignalWire (REST API,
+// relay and bots) with the real SDK.
 func (c config) Sandbox() bool {
 	return c.ProjectKey == "" && c.Token == "" && c.Space == ""
 }
@@ -195,6 +197,11 @@ func (c config) check() []string {
 		if v < 1 || v > 1_000_000 {
 			p = append(p, fmt.Sprintf("%s: must be between 1 and 1000000 (got %d)", name, v))
 		}
+	}
+	// The widest seat of a 300-member room takes 0.5 MB: 16 MB keeps a
+	// full room's worth of ordinary seats.
+	if c.RosterMemoryMB < 16 || c.RosterMemoryMB > 1<<20 {
+		p = append(p, fmt.Sprintf("ROSTER_MEMORY_MB: must be between 16 and 1048576 (got %d)", c.RosterMemoryMB))
 	}
 	// SignalWire allows 13,800 POSTs per 10 s for a whole project.
 	if c.SignalWireCallsPerSecond <= 0 || c.SignalWireCallsPerSecond > 1380 {

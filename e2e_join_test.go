@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,153 +15,13 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/chromedp"
 
 	"github.com/swrooms/swrooms/internal/browsertest"
 	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
-// Browser tests of the join flows (issue 6), and the helpers that the
-// roster and moderator tests share.
-
-// simMember is a member the simulated SDK starts a room with.
-type simMember struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
-}
-
-// simTab opens a tab whose simulated SDK starts rooms with members and
-// keeps them still (no autoplay), so that tests are deterministic.
-func simTab(t *testing.T, members ...simMember) *browsertest.Tab {
-	t.Helper()
-	tab := browsertest.NewTab(t)
-	tab.SetTimeout(15 * time.Second)
-	opts, err := json.Marshal(map[string]any{"autoplay": false, "latencyMs": 5, "members": members})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab.InitScript("window.__swsimOptions = " + string(opts) + ";")
-	return tab
-}
-
-// threeMembers are the other people in most tests' rooms.
-var threeMembers = []simMember{{"m-ada", "Ada"}, {"m-grace", "Grace"}, {"m-alan", "Alan"}}
-
-// clickAndLoad clicks sel and waits for the page it leads to.
-func clickAndLoad(t *testing.T, tab *browsertest.Tab, sel string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(tab.Context(), 15*time.Second)
-	defer cancel()
-	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-		t.Fatalf("click %s and wait for the next page: %v", sel, err)
-	}
-}
-
-// hostRoom creates room through the picker as user and lands on the
-// moderator page, before Join.
-func hostRoom(t *testing.T, tab *browsertest.Tab, app *testApp, room, user string) {
-	t.Helper()
-	tab.Navigate(app.URL + "/?room=" + url.QueryEscape(room) + "&user=" + url.QueryEscape(user))
-	clickAndLoad(t, tab, `[data-testid="start-room"]`)
-	waitIsland(t, tab)
-	if got := tab.Attr(`[data-testid="room-page"]`, "data-role"); got != "moderator" {
-		t.Fatalf("role of the page: got %q, want %q", got, "moderator")
-	}
-}
-
-// waitIsland waits until the room page's island has started: a click on
-// Join before that would do nothing.
-func waitIsland(t *testing.T, tab *browsertest.Tab) {
-	t.Helper()
-	tab.WaitVisible(`[data-testid="room-page"][data-island="ready"]`)
-}
-
-// joinCall clicks Join and waits until the call and the roster show.
-func joinCall(t *testing.T, tab *browsertest.Tab) {
-	t.Helper()
-	jsClick(t, tab, `[data-testid="join"]`)
-	tab.WaitVisible(`[data-testid="call"]`)
-	tab.WaitVisible(`[data-testid="member"][data-self="true"]`)
-}
-
-// jsClick clicks sel from inside the page. Join sits below the camera
-// preview, which grows when its video starts: a mouse click aimed before
-// that lands beside the button.
-func jsClick(t *testing.T, tab *browsertest.Tab, sel string) {
-	t.Helper()
-	tab.WaitVisible(sel)
-	tab.Eval(fmt.Sprintf(`document.querySelector(%q).click()`, sel), nil)
-}
-
-// openGuest opens an invite link in a new tab of the same browser, so the
-// simulated SDKs of both tabs share the room, and joins as name.
-//
-// The tabs share cookies too, and the browser holds the host's session.
-// The invite decides the role either way, but the host cookie is removed
-// first so the guest is a stranger, as on another machine; the host has
-// its token already.
-func openGuest(t *testing.T, app *testApp, invite, name string, members ...simMember) *browsertest.Tab {
-	t.Helper()
-	guest := simTab(t, members...)
-	dropHostCookie(t, guest, app)
-	guest.Navigate(invite)
-	waitIsland(t, guest)
-	if got := guest.Attr(`[data-testid="room-page"]`, "data-role"); got != "guest" {
-		t.Fatalf("role of the invite page: got %q, want %q", got, "guest")
-	}
-	guest.Eval(fmt.Sprintf(`document.getElementById('prejoin-name').value = %q`, name), nil)
-	joinCall(t, guest)
-	return guest
-}
-
-func dropHostCookie(t *testing.T, tab *browsertest.Tab, app *testApp) {
-	t.Helper()
-	tab.Run(func(ctx context.Context, target *chromedp.Target) (chromedp.Void, error) {
-		_, err := cdp.Call(ctx, target, network.DeleteCookies, network.DeleteCookiesParams{Name: "swr_host", URL: app.URL + "/"})
-		return chromedp.Void{}, err
-	})
-}
-
-// memberNames returns the names in the roster, in order.
-func memberNames(t *testing.T, tab *browsertest.Tab) []string {
-	t.Helper()
-	var names []string
-	tab.Eval(`Array.from(document.querySelectorAll('[data-testid="member"] > [data-testid="member-name"]'), e => e.textContent.trim())`, &names)
-	return names
-}
-
-// waitMember waits for a roster row with this name.
-func waitMember(t *testing.T, tab *browsertest.Tab, name string) {
-	t.Helper()
-	tab.WaitJS(fmt.Sprintf(`Array.from(document.querySelectorAll('[data-testid="member"] > [data-testid="member-name"]')).some(e => e.textContent.trim() === %q)`, name))
-}
-
-func TestE2ESandboxHostCreatesRoomAndSeesMembers(t *testing.T) {
-	t.Parallel()
-	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
-
-	tab.Navigate(app.URL + "/")
-	tab.WaitVisible(`[data-testid="sandbox-banner"]`)
-	hostRoom(t, tab, app, "e2e_sandbox", "Hosting Hanna")
-	if got := tab.Text(`[data-testid="room-name"]`); got != "e2e_sandbox" {
-		t.Errorf("room name: got %q, want %q", got, "e2e_sandbox")
-	}
-	joinCall(t, tab)
-	tab.WaitCount(`[data-testid="member"]`, 4)
-	if got := tab.Text(`[data-testid="roster-count"]`); got != "4" {
-		t.Errorf("roster count: got %q, want %q", got, "4")
-	}
-	want := []string{"Ada", "Alan", "Grace", "Hosting Hanna"}
-	if got := memberNames(t, tab); strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("roster: got %q, want %q", got, want)
-	}
-	if got := tab.Text(`[data-testid="member"][data-self="true"] [data-testid="member-name"]`); got != "Hosting Hanna" {
-		t.Errorf("self row: got %q, want %q", got, "Hosting Hanna")
-	}
-}
+// Browser tests of the join flows (issue 6), with the real SDK against the
+// relay of the fake SignalWire.
 
 // typeInto sets an input's value and fires the input event, as typing does.
 func typeInto(t *testing.T, tab *browsertest.Tab, sel, value string) {
@@ -173,7 +32,7 @@ func typeInto(t *testing.T, tab *browsertest.Tab, sel, value string) {
 func TestE2EPickerValidatesAsYouType(t *testing.T) {
 	t.Parallel()
 	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
+	tab := participant(t)
 	tab.Navigate(app.URL + "/")
 
 	roomError := `[data-testid="field-error"][data-field="room"]`
@@ -301,8 +160,9 @@ func checkGuest(t *testing.T, got, moderator []string) {
 func TestE2EJoinCostsOneTokenAndGuestsJoinByInvite(t *testing.T) {
 	t.Parallel()
 	app := startFakeApp(t)
-	host := simTab(t, threeMembers...)
+	host := participant(t)
 	hostRoom(t, host, app, "e2e_invite", "Mona")
+	addMembers(t, app, "e2e_invite", threeMembers...)
 	if n := len(app.Fake.CallsTo("POST", "/rooms")); n != 1 {
 		t.Fatalf("POST /rooms calls after creating the room: got %d, want 1", n)
 	}
@@ -327,7 +187,7 @@ func TestE2EJoinCostsOneTokenAndGuestsJoinByInvite(t *testing.T) {
 	}
 
 	invite := host.Attr(`[data-testid="invite-link"]`, "href")
-	guest := openGuest(t, app, invite, "Gus", threeMembers...)
+	guest := openGuest(t, invite, "Gus")
 	_, claims = lastToken(t, app)
 	checkGuest(t, claims.Permissions, modPerms)
 	if claims.UserName != "Gus" || claims.RoomName != "e2e_invite" {
@@ -349,8 +209,8 @@ func TestE2EJoinCostsOneTokenAndGuestsJoinByInvite(t *testing.T) {
 
 func TestE2ENamesWithMarkupShowAsText(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
+	app := startFakeApp(t)
+	tab := participant(t)
 	tab.AllowConsoleError("422") // the refused room name
 	const user = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`
 
@@ -382,8 +242,8 @@ func TestE2ENamesWithMarkupShowAsText(t *testing.T) {
 
 func TestE2EInsecureOriginExplainsAndStillJoins(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
+	app := startFakeApp(t)
+	tab := participant(t)
 	// Every 127.x address is a secure context, and the tests' browser can
 	// reach no other; so the page is told it is not one, which is all the
 	// island reads. getUserMedia is counted to prove it is not asked.
@@ -395,6 +255,7 @@ func TestE2EInsecureOriginExplainsAndStillJoins(t *testing.T) {
 	hostRoom(t, tab, app, "e2e_insecure", "Ivy")
 	tab.WaitVisible(`[data-testid="insecure-origin"]`)
 	joinCall(t, tab)
+	waitLive(t, app, "e2e_insecure", "Ivy", "in the room", func(swtest.LiveMember) bool { return true })
 	var asked int
 	tab.Eval(`window.__gum`, &asked)
 	if asked != 0 {
@@ -405,7 +266,7 @@ func TestE2EInsecureOriginExplainsAndStillJoins(t *testing.T) {
 func TestE2EPrejoinShowsDevicesAndJoinsMuted(t *testing.T) {
 	t.Parallel()
 	app := startFakeApp(t)
-	tab := simTab(t, threeMembers...)
+	tab := participant(t)
 	hostRoom(t, tab, app, "e2e_prejoin", "Pia")
 	tab.WaitJS(`document.getElementById('preview').srcObject !== null`)
 	tab.WaitJS(`document.querySelectorAll('#camera-select option').length > 0 && document.querySelectorAll('#mic-select option').length > 0`)
@@ -418,6 +279,10 @@ func TestE2EPrejoinShowsDevicesAndJoinsMuted(t *testing.T) {
 	if _, c := lastToken(t, app); !c.JoinAudioMuted || !c.JoinVideoMuted {
 		t.Errorf("token after joining with camera and mic off: amd=%v vmd=%v, want both true", c.JoinAudioMuted, c.JoinVideoMuted)
 	}
+	// SignalWire's side agrees, and so does the roster.
+	waitLive(t, app, "e2e_prejoin", "Pia", "joined muted", func(m swtest.LiveMember) bool { return m.AudioMuted && m.VideoMuted })
+	waitAttr(t, tab, `[data-testid="member"][data-self="true"]`, "data-audio-muted", "true")
+	waitAttr(t, tab, `[data-testid="member"][data-self="true"]`, "data-video-muted", "true")
 	var preview bool
 	tab.Eval(`document.getElementById('preview').srcObject !== null`, &preview)
 	if preview {
@@ -427,14 +292,21 @@ func TestE2EPrejoinShowsDevicesAndJoinsMuted(t *testing.T) {
 
 func TestE2EJoinRefusalsShowTheReason(t *testing.T) {
 	t.Parallel()
-	app := startFakeApp(t)
-	host := simTab(t, threeMembers...)
+	app := startFakeApp(t, "MAX_MEMBERS=2")
+	host := participant(t)
 	hostRoom(t, host, app, "e2e_refused", "Rita")
-	// The SDK refuses the join itself: a message, and Join works again.
-	sim(t, host, `rejectNext('join')`)
+	// SignalWire refuses the join itself (the room is full): a message
+	// that says so, and Join works again once there is room.
+	ids := addMembers(t, app, "e2e_refused", "Ada", "Grace")
 	jsClick(t, host, `[data-testid="join"]`)
 	host.WaitJS(`document.querySelector('[data-testid="join-error"]').textContent.includes('Could not join the call')`)
+	if got := host.Text(`[data-testid="join-error"]`); !strings.Contains(got, "full") {
+		t.Errorf("join error for a full room: got %q, want it to say the room is full", got)
+	}
 	host.WaitJS(`!document.querySelector('[data-testid="join"]').disabled`)
+	if err := app.Fake.RemoveMember("e2e_refused", ids["Grace"]); err != nil {
+		t.Fatal(err)
+	}
 	joinCall(t, host)
 	if host.Count(`[data-testid="join-error"]:not([hidden])`) != 0 {
 		t.Error("the join error still shows after joining")
@@ -443,9 +315,8 @@ func TestE2EJoinRefusalsShowTheReason(t *testing.T) {
 	invite := host.Attr(`[data-testid="invite-link"]`, "href")
 
 	// The guest's token request carries a bad signature.
-	guest := simTab(t)
+	guest := participant(t)
 	guest.AllowConsoleError("403")
-	dropHostCookie(t, guest, app)
 	// The invite's signature is changed on its way to the token endpoint:
 	// the page itself loaded with a valid one.
 	guest.InitScript(`
@@ -501,46 +372,50 @@ func TestE2EIslandPassesTypeCheck(t *testing.T) {
 func TestE2ESelfControlsLeaveAndRejoin(t *testing.T) {
 	t.Parallel()
 	app := startFakeApp(t)
-	tab := simTab(t, threeMembers...)
+	tab := participant(t)
 	hostRoom(t, tab, app, "e2e_self", "Sam")
+	addMembers(t, app, "e2e_self", threeMembers...)
 	joinCall(t, tab)
 	tab.WaitCount(`[data-testid="member"]`, 4)
 	self := `[data-testid="member"][data-self="true"]`
 
 	toggles := []struct {
-		action, method, attr, label string
+		action, attr, label string
+		on                  func(swtest.LiveMember) bool
 	}{
-		{"self-mic", "audioMute", "data-audio-muted", "Unmute mic"},
-		{"self-camera", "videoMute", "data-video-muted", "Start camera"},
-		{"self-hand", "setRaisedHand", "data-hand-raised", "Lower hand"},
+		{"self-mic", "data-audio-muted", "Unmute mic", func(m swtest.LiveMember) bool { return m.AudioMuted }},
+		{"self-camera", "data-video-muted", "Start camera", func(m swtest.LiveMember) bool { return m.VideoMuted }},
+		{"self-hand", "data-hand-raised", "Lower hand", func(m swtest.LiveMember) bool { return m.HandRaised }},
 	}
 	for _, c := range toggles {
 		sel := fmt.Sprintf(`[data-action=%q]`, c.action)
 		tab.Click(sel)
-		waitSimCall(t, tab, c.method, nil)
+		waitLive(t, app, "e2e_self", "Sam", c.action, c.on)
 		waitAttr(t, tab, self, c.attr, "true")
 		waitAttr(t, tab, sel, "aria-pressed", "true")
 		if got := tab.Text(sel); got != c.label {
 			t.Errorf("%s label when on: got %q, want %q", c.action, got, c.label)
 		}
 	}
-	for _, c := range simCalls(t, tab, "audioMute") {
-		if len(c.Args) > 0 && c.Args[0]["memberId"] != nil {
-			t.Errorf("self mute named a member: %+v", c)
+	// The others were left alone.
+	for _, name := range threeMembers {
+		if m := liveMember(t, app, "e2e_self", name); m.AudioMuted || m.VideoMuted || m.HandRaised {
+			t.Errorf("self controls changed %s: %+v", name, m)
 		}
 	}
 	tab.Click(`[data-action="self-mic"]`)
-	waitSimCall(t, tab, "audioUnmute", nil)
+	waitLive(t, app, "e2e_self", "Sam", "unmuted", func(m swtest.LiveMember) bool { return !m.AudioMuted })
 	waitAttr(t, tab, self, "data-audio-muted", "false")
 	waitAttr(t, tab, `[data-action="self-mic"]`, "aria-pressed", "false")
 
 	// Screen share: a device row under our own.
 	tab.Click(`[data-action="self-screenshare"]`)
-	waitSimCall(t, tab, "startScreenShare", nil)
 	tab.WaitCount(self+` [data-testid="member-device"][data-type="screen"]`, 1)
 	waitAttr(t, tab, `[data-action="self-screenshare"]`, "aria-pressed", "true")
+	if n := countLive(app, "e2e_self", func(m swtest.LiveMember) bool { return m.Type == "screen" }); n != 1 {
+		t.Errorf("screen shares on SignalWire's side: got %d, want 1", n)
+	}
 	tab.Click(`[data-action="self-screenshare"]`)
-	waitSimCall(t, tab, "screenShare.leave", nil)
 	tab.WaitCount(self+` [data-testid="member-device"]`, 0)
 	waitAttr(t, tab, `[data-action="self-screenshare"]`, "aria-pressed", "false")
 
@@ -564,19 +439,26 @@ func TestE2ESelfControlsLeaveAndRejoin(t *testing.T) {
 	if tab.Count(`[data-testid="call-status"]:not([hidden])`) != 0 {
 		t.Error("the status still shows after rejoining")
 	}
-
-	// Losing the connection for good says so and offers to rejoin.
-	sim(t, tab, `emit('room.left', {reason: 'RECONNECTION_ATTEMPT_TIMEOUT'})`)
-	tab.WaitVisible(`[data-testid="rejoin"]`)
-	if got := tab.Text(`[data-testid="call-status"]`); !strings.Contains(got, "connection") {
-		t.Errorf("status after losing the connection: got %q", got)
+	if n := countLive(app, "e2e_self", func(m swtest.LiveMember) bool { return m.Name == "Sam" }); n != 1 {
+		t.Errorf("Sam is in the room %d times after the rejoin, want once", n)
 	}
+}
+
+// countLive counts the members of room's live session that match ok.
+func countLive(app *testApp, room string, ok func(swtest.LiveMember) bool) int {
+	n := 0
+	for _, m := range app.Fake.RoomMembers(room) {
+		if ok(m) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestE2ECopyInviteLink(t *testing.T) {
 	t.Parallel()
 	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
+	tab := participant(t)
 	hostRoom(t, tab, app, "e2e_copy", "Cora")
 	tab.Click(`[data-action="copy-invite"]`)
 	// Headless Chromium may refuse the clipboard; the link is then selected.
@@ -596,7 +478,7 @@ func TestE2ECopyInviteLink(t *testing.T) {
 
 func TestE2EMediaErrorsExplainAndStillJoin(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t)
+	app := startFakeApp(t)
 	cases := []struct {
 		name, room, err, want string
 	}{
@@ -605,7 +487,7 @@ func TestE2EMediaErrorsExplainAndStillJoin(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tab := simTab(t, threeMembers...)
+			tab := participant(t)
 			tab.InitScript(fmt.Sprintf(`navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', %q));`, c.err))
 			hostRoom(t, tab, app, c.room, "Mel")
 			tab.WaitVisible(`[data-testid="media-error"]`)
@@ -613,6 +495,7 @@ func TestE2EMediaErrorsExplainAndStillJoin(t *testing.T) {
 				t.Errorf("media error: got %q, want it to say %q", got, c.want)
 			}
 			tab.WaitVisible(`[data-testid="preview-off"]`)
+			addMembers(t, app, c.room, threeMembers...)
 			joinCall(t, tab)
 			tab.WaitCount(`[data-testid="member"]`, 4)
 		})

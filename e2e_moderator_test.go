@@ -6,53 +6,13 @@ import (
 	"testing"
 
 	"github.com/swrooms/swrooms/internal/browsertest"
+	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
-// Browser tests of the moderator panel (issue 8): the server renders the
-// controls, the island calls the simulated SDK, and the rows change only
-// when the resulting events come back.
-
-// simCall is one call that the simulated SDK recorded.
-type simCall struct {
-	Method string           `json:"method"`
-	Args   []map[string]any `json:"args"`
-}
-
-// simCalls returns the calls of method so far.
-func simCalls(t *testing.T, tab *browsertest.Tab, method string) []simCall {
-	t.Helper()
-	var calls []simCall
-	// Arguments that are no object (setHideVideoMuted's boolean) become
-	// {value: ...}, so that every call decodes alike.
-	tab.Eval(fmt.Sprintf(`window.__swsim.calls().filter(c => c.method === %q)
-		.map(c => ({method: c.method, args: c.args.map(a => a !== null && typeof a === 'object' ? a : {value: a})}))`, method), &calls)
-	return calls
-}
-
-// waitSimCall waits until method was called with these arguments in its
-// first parameter (nil: any).
-func waitSimCall(t *testing.T, tab *browsertest.Tab, method string, args map[string]any) {
-	t.Helper()
-	cond := "true"
-	for k, v := range args {
-		cond += fmt.Sprintf(` && c.args[0] && JSON.stringify(c.args[0][%q]) === JSON.stringify(%s)`, k, jsValue(v))
-	}
-	tab.WaitJS(fmt.Sprintf(`window.__swsim.calls().some(c => c.method === %q && %s)`, method, cond))
-}
-
-func jsValue(v any) string {
-	switch v := v.(type) {
-	case string:
-		return fmt.Sprintf("%q", v)
-	default:
-		return fmt.Sprint(v)
-	}
-}
-
-// button is the selector of a member's button.
-func button(action, id string) string {
-	return fmt.Sprintf(`#roster-panel [data-action=%q][data-member-id=%q]`, action, id)
-}
+// Browser tests of the moderator panel (issue 8) with the real SDK: the
+// server renders the controls, the island calls the SDK, the relay applies
+// the call and sends its events, and the rows change only when those
+// events come back.
 
 // watchBusy records in window.__busy every control that shows a pending
 // SDK call (aria-busy and disabled), however briefly.
@@ -69,101 +29,93 @@ const watchBusy = `
 
 func TestE2EModeratorControlsEachMember(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t)
-	tab := simTab(t, threeMembers...)
+	app := startFakeApp(t)
+	const room = "e2e_members"
+	tab := participant(t)
 	tab.InitScript(watchBusy)
-	hostRoom(t, tab, app, "e2e_members", "Maya")
+	hostRoom(t, tab, app, room, "Maya")
+	ids := addMembers(t, app, room, threeMembers...)
 	joinCall(t, tab)
 	tab.WaitCount(`[data-testid="member"]`, 4)
 	if n := tab.Count(`[data-testid="member"][data-self="true"] [data-action]`); n != 0 {
 		t.Errorf("controls on the host's own row: got %d, want 0", n)
 	}
 
+	ada := ids["Ada"]
 	steps := []struct {
-		click, method, attr, value string
-		args                       map[string]any
+		click, attr, value string
+		done               func(swtest.LiveMember) bool
 	}{
-		{"audio-mute", "audioMute", "data-audio-muted", "true", map[string]any{"memberId": "m-ada"}},
-		{"audio-unmute", "audioUnmute", "data-audio-muted", "false", map[string]any{"memberId": "m-ada"}},
-		{"video-mute", "videoMute", "data-video-muted", "true", map[string]any{"memberId": "m-ada"}},
-		{"video-unmute", "videoUnmute", "data-video-muted", "false", map[string]any{"memberId": "m-ada"}},
+		{"audio-mute", "data-audio-muted", "true", func(m swtest.LiveMember) bool { return m.AudioMuted }},
+		{"audio-unmute", "data-audio-muted", "false", func(m swtest.LiveMember) bool { return !m.AudioMuted }},
+		{"video-mute", "data-video-muted", "true", func(m swtest.LiveMember) bool { return m.VideoMuted }},
+		{"video-unmute", "data-video-muted", "false", func(m swtest.LiveMember) bool { return !m.VideoMuted }},
 	}
 	for _, s := range steps {
-		tab.Click(button(s.click, "m-ada"))
-		waitSimCall(t, tab, s.method, s.args)
-		waitAttr(t, tab, row("m-ada"), s.attr, s.value)
+		tab.Click(button(s.click, ada))
+		waitLive(t, app, room, "Ada", s.click, s.done)
+		waitAttr(t, tab, row(ada), s.attr, s.value)
 	}
 	var busy []string
 	tab.Eval(`window.__busy`, &busy)
-	if !strings.Contains(strings.Join(busy, " "), "audio-mute:m-ada") {
-		t.Errorf("pending state: got busy controls %q, want audio-mute:m-ada among them", busy)
+	if !strings.Contains(strings.Join(busy, " "), "audio-mute:"+ada) {
+		t.Errorf("pending state: got busy controls %q, want audio-mute:%s among them", busy, ada)
 	}
 
-	// Lower hand shows only while the hand is up.
-	if n := tab.Count(button("lower-hand", "m-grace")); n != 0 {
+	// Lower hand shows only while the hand is up. A raised hand arrives as
+	// a partial member.updated: the row keeps its name and other state.
+	grace := ids["Grace"]
+	if n := tab.Count(button("lower-hand", grace)); n != 0 {
 		t.Errorf("lower-hand buttons with the hand down: got %d, want 0", n)
 	}
-	sim(t, tab, `updateMember('m-grace', {handraised: true})`)
-	waitAttr(t, tab, row("m-grace"), "data-hand-raised", "true")
-	tab.Click(button("lower-hand", "m-grace"))
-	waitSimCall(t, tab, "setRaisedHand", map[string]any{"memberId": "m-grace", "raised": false})
-	waitAttr(t, tab, row("m-grace"), "data-hand-raised", "false")
+	if err := app.Fake.UpdateMember(room, grace, swtest.MemberChange{HandRaised: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	waitAttr(t, tab, row(grace), "data-hand-raised", "true")
+	if got := tab.Text(row(grace) + ` > [data-testid="member-name"]`); got != "Grace" {
+		t.Errorf("Grace's name after her hand went up: got %q", got)
+	}
+	tab.Click(button("lower-hand", grace))
+	waitLive(t, app, room, "Grace", "hand lowered", func(m swtest.LiveMember) bool { return !m.HandRaised })
+	waitAttr(t, tab, row(grace), "data-hand-raised", "false")
 
 	// Remove asks first, in the page.
-	tab.Click(button("remove", "m-alan"))
-	tab.WaitVisible(button("confirm-remove", "m-alan"))
-	if calls := simCalls(t, tab, "removeMember"); len(calls) != 0 {
-		t.Fatalf("removeMember calls before confirming: got %d, want 0", len(calls))
+	alan := ids["Alan"]
+	tab.Click(button("remove", alan))
+	tab.WaitVisible(button("confirm-remove", alan))
+	if liveMember(t, app, room, "Alan").ID != alan {
+		t.Fatal("Alan left before the removal was confirmed")
 	}
-	tab.Click(button("confirm-remove", "m-alan"))
-	waitSimCall(t, tab, "removeMember", map[string]any{"memberId": "m-alan"})
+	tab.Click(button("confirm-remove", alan))
+	waitGone(t, app, room, "Alan")
 	tab.WaitCount(`[data-testid="member"]`, 3)
 
-	// A refused call says so and leaves the row as it was.
-	sim(t, tab, `rejectNext('audioMute')`)
-	before := tab.Attr(row("m-grace"), "data-audio-muted")
-	tab.Click(button("audio-mute", "m-grace"))
-	tab.WaitVisible(`[data-testid="action-error"]`)
-	if got := tab.Text(`[data-testid="action-error"]`); !strings.Contains(got, "Grace") || !strings.Contains(got, "mute") {
-		t.Errorf("error for a refused mute: got %q, want a sentence naming the action and Grace", got)
-	}
-	tab.WaitJS(fmt.Sprintf(`!document.querySelector(%q).disabled`, button("audio-mute", "m-grace")))
-	if after := tab.Attr(row("m-grace"), "data-audio-muted"); after != before {
-		t.Errorf("Grace's row after a refused mute: data-audio-muted=%q, want %q", after, before)
-	}
-
-	// Mute everyone else: one audioMute per other person, none for self.
-	sim(t, tab, `clearCalls()`)
+	// Mute everyone else: everyone but the host.
 	tab.Click(`[data-action="mute-all"]`)
-	waitSimCall(t, tab, "audioMute", map[string]any{"memberId": "m-ada"})
-	waitSimCall(t, tab, "audioMute", map[string]any{"memberId": "m-grace"})
-	waitAttr(t, tab, row("m-ada"), "data-audio-muted", "true")
-	waitAttr(t, tab, row("m-grace"), "data-audio-muted", "true")
-	if calls := simCalls(t, tab, "audioMute"); len(calls) != 2 {
-		t.Errorf("audioMute calls for mute-all: got %+v, want one for Ada and one for Grace", calls)
-	}
-	if got := tab.Attr(`[data-testid="member"][data-self="true"]`, "data-audio-muted"); got != "false" {
+	waitAttr(t, tab, row(ada), "data-audio-muted", "true")
+	waitAttr(t, tab, row(grace), "data-audio-muted", "true")
+	if m := liveMember(t, app, room, "Maya"); m.AudioMuted {
 		t.Errorf("the host muted itself with mute-all")
 	}
-
-	sim(t, tab, `clearCalls()`)
 	tab.Click(`[data-action="video-mute-all"]`)
-	waitAttr(t, tab, row("m-ada"), "data-video-muted", "true")
-	waitAttr(t, tab, row("m-grace"), "data-video-muted", "true")
-	if calls := simCalls(t, tab, "videoMute"); len(calls) != 2 {
-		t.Errorf("videoMute calls for video-mute-all: got %+v, want two", calls)
+	waitAttr(t, tab, row(ada), "data-video-muted", "true")
+	waitAttr(t, tab, row(grace), "data-video-muted", "true")
+	if m := liveMember(t, app, room, "Maya"); m.VideoMuted {
+		t.Errorf("the host stopped its own video with video-mute-all")
 	}
 }
 
 func TestE2EModeratorRoomControlsReachGuests(t *testing.T) {
 	t.Parallel()
-	app := startSandboxApp(t)
-	host := simTab(t, threeMembers...)
-	hostRoom(t, host, app, "e2e_room", "Hal")
+	app := startFakeApp(t)
+	const room = "e2e_room"
+	host := participant(t)
+	hostRoom(t, host, app, room, "Hal")
+	ids := addMembers(t, app, room, threeMembers...)
 	joinCall(t, host)
 	host.WaitCount(`[data-testid="member"]`, 4)
 
-	guest := openGuest(t, app, host.Attr(`[data-testid="invite-link"]`, "href"), "Gina")
+	guest := openGuest(t, host.Attr(`[data-testid="invite-link"]`, "href"), "Gina")
 	guest.WaitCount(`[data-testid="member"]`, 5)
 	host.WaitCount(`[data-testid="member"]`, 5)
 	var foreign []string
@@ -172,7 +124,22 @@ func TestE2EModeratorRoomControlsReachGuests(t *testing.T) {
 		t.Errorf("controls on a guest page: got %q, want only self-* ones", foreign)
 	}
 
-	// The layout picker lists the simulated layouts.
+	// The host's member controls change what the guest sees: another
+	// member's row, and the guest's own row and controls.
+	host.Click(button("audio-mute", ids["Ada"]))
+	waitAttr(t, guest, row(ids["Ada"]), "data-audio-muted", "true")
+	gina := liveMember(t, app, room, "Gina").ID
+	host.Click(button("audio-mute", gina))
+	waitAttr(t, guest, `[data-testid="member"][data-self="true"]`, "data-audio-muted", "true")
+	waitAttr(t, guest, `[data-action="self-mic"]`, "aria-pressed", "true")
+	host.Click(button("video-mute", gina))
+	waitAttr(t, guest, `[data-testid="member"][data-self="true"]`, "data-video-muted", "true")
+	guest.Click(`[data-action="self-hand"]`)
+	host.WaitVisible(button("lower-hand", gina))
+	host.Click(button("lower-hand", gina))
+	waitAttr(t, guest, `[data-testid="member"][data-self="true"]`, "data-hand-raised", "false")
+
+	// The layout picker lists SignalWire's layouts.
 	host.WaitJS(`document.querySelectorAll('#roster-panel [data-action="set-layout"] option[value="2x2"]').length === 1`)
 	var layouts []string
 	host.Eval(`Array.from(document.querySelectorAll('#roster-panel [data-action="set-layout"] option'), o => o.value)`, &layouts)
@@ -182,40 +149,137 @@ func TestE2EModeratorRoomControlsReachGuests(t *testing.T) {
 		}
 	}
 	host.Eval(`(() => { const s = document.querySelector('#roster-panel [data-action="set-layout"]'); s.value = '2x2'; s.dispatchEvent(new Event('change', {bubbles: true})); })()`, nil)
-	waitSimCall(t, host, "setLayout", map[string]any{"name": "2x2"})
 	host.WaitJS(`document.querySelector('[data-testid="current-layout"]')?.textContent.includes('2x2')`)
+	guest.WaitJS(`document.querySelector('[data-testid="current-layout"]')?.textContent.includes('2x2')`)
 	host.WaitJS(`document.querySelector('#roster-panel [data-action="set-layout"]').value === '2x2'`)
 
 	host.Click(`[data-action="lock"]`)
-	waitSimCall(t, host, "lock", nil)
 	host.WaitVisible(`[data-testid="locked-indicator"]`)
+	guest.WaitVisible(`[data-testid="locked-indicator"]`)
 	host.Click(`[data-action="unlock"]`)
-	waitSimCall(t, host, "unlock", nil)
 	host.WaitCount(`[data-testid="locked-indicator"]`, 0)
+	guest.WaitCount(`[data-testid="locked-indicator"]`, 0)
 
 	host.Click(`[data-action="hide-video-muted"]`)
-	host.WaitJS(`window.__swsim.calls().some(c => c.method === 'setHideVideoMuted' && c.args[0] === true)`)
 	host.WaitVisible(`[data-action="show-video-muted"]`)
+	host.Click(`[data-action="show-video-muted"]`)
+	host.WaitVisible(`[data-action="hide-video-muted"]`)
 
 	// Recording: every participant sees the indicator.
 	host.Click(`[data-action="start-recording"]`)
-	waitSimCall(t, host, "startRecording", nil)
 	host.WaitVisible(`[data-testid="recording-indicator"]`)
 	guest.WaitVisible(`[data-testid="recording-indicator"]`)
 	host.Click(`[data-action="stop-recording"]`)
-	waitSimCall(t, host, "recording.stop", nil)
 	host.WaitCount(`[data-testid="recording-indicator"]`, 0)
 	guest.WaitCount(`[data-testid="recording-indicator"]`, 0)
 
 	// Ending the meeting asks first, then ends it for everyone.
 	host.Click(`[data-action="end-meeting"]`)
 	host.WaitVisible(`[data-action="confirm-end"]`)
-	if calls := simCalls(t, host, "removeAllMembers"); len(calls) != 0 {
-		t.Fatalf("removeAllMembers calls before confirming: got %d, want 0", len(calls))
+	if n := len(app.Fake.RoomMembers(room)); n != 5 {
+		t.Fatalf("members before confirming the end: got %d, want 5", n)
 	}
 	host.Click(`[data-action="confirm-end"]`)
-	waitSimCall(t, host, "removeAllMembers", nil)
 	host.WaitVisible(`[data-testid="call-status"]`)
 	guest.WaitVisible(`[data-testid="call-status"]`)
-	guest.WaitVisible(`[data-testid="rejoin"]`)
+	if n := len(app.Fake.RoomMembers(room)); n != 0 {
+		t.Errorf("members after the end: got %d, want 0", n)
+	}
+}
+
+// TestE2EGuestCannotControlOthers: SignalWire, not the page, enforces what
+// a guest may do. A guest page tampered to show a moderator's Mute button
+// makes the SDK call; the relay refuses it with SignalWire's error, the
+// island says so, and nobody is muted.
+func TestE2EGuestCannotControlOthers(t *testing.T) {
+	t.Parallel()
+	app := startFakeApp(t)
+	const room = "e2e_tamper"
+	host := participant(t)
+	hostRoom(t, host, app, room, "Hana")
+	ids := addMembers(t, app, room, "Ada")
+	joinCall(t, host)
+	guest := openGuest(t, host.Attr(`[data-testid="invite-link"]`, "href"), "Gert")
+	guest.WaitCount(`[data-testid="member"]`, 3)
+
+	guest.Eval(fmt.Sprintf(`(() => {
+		const b = document.createElement('button');
+		b.type = 'button'; b.dataset.action = 'audio-mute'; b.dataset.memberId = %q; b.id = 'forged';
+		document.querySelector(%q).append(b);
+	})()`, ids["Ada"], row(ids["Ada"])), nil)
+	guest.Click(`#forged`)
+	guest.WaitVisible(`[data-testid="action-error"]`)
+	if got := guest.Text(`[data-testid="action-error"]`); !strings.Contains(got, "Ada") || !strings.Contains(strings.ToLower(got), "permission") {
+		t.Errorf("error for a forged mute: got %q, want a sentence naming Ada and the refused permission", got)
+	}
+	if liveMember(t, app, room, "Ada").AudioMuted {
+		t.Error("a guest muted Ada")
+	}
+}
+
+// TestE2ELockedAndFullRoomsKeepGuestsOut: SignalWire refuses the join, and
+// the guest's page says why.
+func TestE2ELockedAndFullRoomsKeepGuestsOut(t *testing.T) {
+	t.Parallel()
+	app := startFakeApp(t, "MAX_MEMBERS=3")
+	const room = "e2e_keepout"
+	host := participant(t)
+	hostRoom(t, host, app, room, "Ines")
+	joinCall(t, host)
+	invite := host.Attr(`[data-testid="invite-link"]`, "href")
+
+	host.Click(`[data-action="lock"]`)
+	host.WaitVisible(`[data-testid="locked-indicator"]`)
+	locked := tryJoin(t, invite, "Lou")
+	if got := locked.Text(`[data-testid="join-error"]`); !strings.Contains(got, "locked") {
+		t.Errorf("join error for a locked room: got %q, want it to say the room is locked", got)
+	}
+	host.Click(`[data-action="unlock"]`)
+	host.WaitCount(`[data-testid="locked-indicator"]`, 0)
+
+	addMembers(t, app, room, "Ada", "Grace")
+	full := tryJoin(t, invite, "Flo")
+	if got := full.Text(`[data-testid="join-error"]`); !strings.Contains(got, "full") {
+		t.Errorf("join error for a full room: got %q, want it to say the room is full", got)
+	}
+	if n := countLive(app, room, func(m swtest.LiveMember) bool { return m.Name == "Lou" || m.Name == "Flo" }); n != 0 {
+		t.Errorf("guests kept out are in the room: %d", n)
+	}
+}
+
+// tryJoin opens the invite as name, clicks Join and waits for the refusal.
+func tryJoin(t *testing.T, invite, name string) *browsertest.Tab {
+	t.Helper()
+	tab := participant(t)
+	tab.Navigate(invite)
+	waitIsland(t, tab)
+	setName(t, tab, name)
+	jsClick(t, tab, `[data-testid="join"]`)
+	tab.WaitJS(`document.querySelector('[data-testid="join-error"]').textContent.includes('Could not join')`)
+	tab.WaitJS(`!document.querySelector('[data-testid="join"]').disabled`)
+	if tab.Count(`[data-testid="call"]:not([hidden])`) != 0 {
+		t.Error("the call shows after a refused join")
+	}
+	return tab
+}
+
+func TestE2ERemovedGuestIsTold(t *testing.T) {
+	t.Parallel()
+	app := startFakeApp(t)
+	const room = "e2e_removed"
+	host := participant(t)
+	hostRoom(t, host, app, room, "Rhea")
+	joinCall(t, host)
+	guest := openGuest(t, host.Attr(`[data-testid="invite-link"]`, "href"), "Gil")
+	host.WaitCount(`[data-testid="member"]`, 2)
+	gil := liveMember(t, app, room, "Gil").ID
+
+	host.Click(button("remove", gil))
+	host.Click(button("confirm-remove", gil))
+	guest.WaitVisible(`[data-testid="call-status"]`)
+	if got := guest.Text(`[data-testid="call-status"]`); !strings.Contains(got, "removed") {
+		t.Errorf("guest's page after removal: got %q, want it to say so", got)
+	}
+	host.WaitCount(`[data-testid="member"]`, 1)
+	waitGone(t, app, room, "Gil")
 }

@@ -36,8 +36,7 @@ func main() {
 // runOptions are seams for tests; production sets none of them, and none
 // can be set from the environment.
 type runOptions struct {
-	onListen     func(addr string)
-	simulatedSDK bool
+	onListen func(addr string)
 }
 
 type runOption func(*runOptions)
@@ -45,12 +44,6 @@ type runOption func(*runOptions)
 // withOnListen reports the address once the server listens (for port 0).
 func withOnListen(f func(addr string)) runOption {
 	return func(o *runOptions) { o.onListen = f }
-}
-
-// withSimulatedSDK serves the simulated SDK even with real credentials,
-// for end-to-end tests against a fake API on loopback.
-func withSimulatedSDK() runOption {
-	return func(o *runOptions) { o.simulatedSDK = true }
 }
 
 // shutdownTimeout bounds the drain of in-flight requests after a signal,
@@ -97,7 +90,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 			_, _ = rand.Read(secret)
 			log.Warn("sandbox mode: no SECRET_KEY, using a random key; invite links and host sessions end when the app stops")
 		}
-		log.Warn("sandbox mode: no SignalWire credentials, using a simulated SignalWire on this machine", "fake", fake.url)
+		log.Warn("sandbox mode: no SignalWire credentials; SignalWire's servers (REST API and relay) and the rooms' bots are simulated on this machine", "fake", fake.url)
 	}
 
 	client, err := newSignalWireClient(cfg, log)
@@ -107,9 +100,10 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 
 	status := handlers.NewStatus()
 	h := handlers.New(handlers.Config{
-		Sandbox:      sandboxMode,
-		SimulatedSDK: sandboxMode || ro.simulatedSDK,
-		SecretKey:    secret,
+		Sandbox:   sandboxMode,
+		SecretKey: secret,
+		// In sandbox mode cfg.Space is the fake's loopback URL by now, so
+		// the CSP lets the SDK reach the fake's relay.
 		RelayOrigin:  loopbackRelayOrigin(cfg.Space),
 		HostPasscode: cfg.HostPasscode,
 		// A sandbox without a passcode is open: it is one person's machine.
@@ -122,7 +116,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		Limits:         handlers.Limits{JoinsPerAddress: cfg.JoinsPerAddress, JoinsPerRoom: cfg.JoinsPerRoom},
 	}, handlers.Deps{
 		Video:  client,
-		Roster: roster.NewMemoryStore(roster.Limits{}),
+		Roster: roster.NewMemoryStore(roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}),
 		Log:    log,
 		Status: status,
 	})
@@ -235,20 +229,26 @@ func checkSignalWire(ctx context.Context, client *signalwire.Client, status *han
 	}
 }
 
-// sandbox is the fake SignalWire API that sandbox mode runs in-process.
+// sandbox is the fake SignalWire that sandbox mode runs in-process.
 type sandbox struct {
 	url, projectKey, token string
 }
 
-// startSandbox serves the fake REST API on a loopback port, with random
-// credentials, so the real client code runs unchanged against it.
+// startSandbox serves the fake SignalWire on a loopback port, with random
+// credentials: the REST API, so the real client code runs unchanged
+// against it, and on the same handler the relay that the real SDK in the
+// browser joins rooms through (the fake's tokens name it in their "ch"
+// header, ws://127.0.0.1:PORT/relay), with bots in every room. Room
+// sessions follow who joins through the relay, so the fake needs no
+// WithLiveSessionsFromTokens. The returned func closes the relay's
+// connections (hijacked, so srv.Close would not) and then the server.
 func startSandbox(log *slog.Logger) (sandbox, func(), error) {
 	sb := sandbox{projectKey: "sandbox-" + randomHex(8), token: "PT" + randomHex(24)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return sb, nil, fmt.Errorf("sandbox: %w", err)
 	}
-	fake := swtest.New(sb.projectKey, sb.token, swtest.WithLiveSessionsFromTokens())
+	fake := swtest.New(sb.projectKey, sb.token, swtest.WithBots(swtest.Bots{}))
 	srv := &http.Server{Handler: fake, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -256,7 +256,10 @@ func startSandbox(log *slog.Logger) (sandbox, func(), error) {
 		}
 	}()
 	sb.url = "http://" + ln.Addr().String()
-	return sb, func() { srv.Close() }, nil
+	return sb, func() {
+		fake.CloseRelay()
+		srv.Close()
+	}, nil
 }
 
 func randomHex(n int) string {

@@ -103,9 +103,10 @@ func fakeConfig(t *testing.T) ([]string, *swtest.Fake) {
 	}, fake
 }
 
-// startFakeApp runs the app with real configuration against a fake API on
-// loopback, serving the simulated SDK through run's test-only option.
-// Hosting is open unless environ sets HOST_PASSCODE.
+// startFakeApp runs the app with real configuration against a fake
+// SignalWire on loopback (REST API and relay), so that pages run the
+// vendored SDK against the relay. Hosting is open unless environ sets
+// HOST_PASSCODE.
 func startFakeApp(t *testing.T, environ ...string) *testApp {
 	t.Helper()
 	env, fake := fakeConfig(t)
@@ -114,7 +115,7 @@ func startFakeApp(t *testing.T, environ ...string) *testApp {
 			env = slices.DeleteFunc(env, func(v string) bool { return v == "OPEN_HOSTING=true" })
 		}
 	}
-	app := startApp(t, append(env, environ...), withSimulatedSDK())
+	app := startApp(t, append(env, environ...))
 	app.Fake = fake
 	return app
 }

@@ -33,9 +33,11 @@ const (
 
 // roomEvents handles "POST /rooms/:room/events": applies a batch of wire
 // events to the seat's roster and answers with what changed since the
-// page's X-Roster-Base (a delta), or the whole roster panel; or 400
-// (malformed), 403 (no valid seat), 409 (a newer join), 413 (too large),
-// 422 (too many members), 503 (server full).
+// page's X-Roster-Base (a delta), or the whole roster panel, or 204 when
+// the batch changed nothing and the page shows the seat's version (a
+// replay: nothing to render); or 400 (malformed), 403 (no valid seat), 409
+// (a newer join), 413 (too large), 422 (too many members), 429 (the seat
+// posts too often, with Retry-After), 503 (server full).
 func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -54,7 +56,12 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 		h.log.Debug("ignored roster events", "room", room, "count", n)
 	}
 	r, d, err := h.roster.Apply(c.UserContext(), roster.SeatKey{Room: room, Seat: st.ID}, batch)
+	var tooOften *roster.RateError
 	switch {
+	case errors.As(err, &tooOften):
+		// A page posts one batch at a time, far below the limit; the island
+		// keeps the events and resends them after Retry-After.
+		return &userError{status: fiber.StatusTooManyRequests, title: "Too many updates", message: "This page sent participant updates faster than this server accepts. They will be sent again shortly.", cause: err, retryAfter: tooOften.RetryAfter}
 	case errors.Is(err, roster.ErrFull):
 		return &userError{status: fiber.StatusServiceUnavailable, title: "Server busy", message: "This server is tracking as many calls as it can. The call goes on; the participant list will catch up.", cause: err}
 	case errors.Is(err, roster.ErrTooManyMembers):
@@ -69,12 +76,20 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	if r.NeedsSnapshot {
 		c.Set(snapshotHeader, "needed")
 	}
-	c.Set(versionHeader, strconv.FormatUint(r.Version, 10))
+	version := strconv.FormatUint(r.Version, 10)
+	c.Set(versionHeader, version)
+	base := c.Get(baseHeader)
+	if r.Version == d.Base && base == version {
+		// A replay for a page that already shows this version: nothing to
+		// render, however often it comes. A page showing anything else
+		// (a resend after a lost answer) still gets the whole panel below.
+		return c.SendStatus(fiber.StatusNoContent)
+	}
 	moderator := st.Role == views.RoleModerator
 	// A delta is only right for a page that shows the version it is
 	// computed from; any other page (a second request in flight, a reload,
 	// a restarted server) gets the whole panel.
-	if base := c.Get(baseHeader); !d.Full && base != "" && base == strconv.FormatUint(d.Base, 10) {
+	if !d.Full && base != "" && base == strconv.FormatUint(d.Base, 10) {
 		c.Set(renderHeader, "delta")
 		return h.render(c, fiber.StatusOK, "Participants", views.RosterDelta(rosterChange(r, d, moderator)))
 	}

@@ -28,12 +28,8 @@ var _ Video = (*signalwire.Client)(nil)
 // Config is the part of the app's configuration the handlers act on.
 type Config struct {
 	// Sandbox shows the sandbox banner.
-	Sandbox bool
-	// SimulatedSDK makes room pages load the simulated SDK instead of the
-	// real one. Sandbox mode sets it; so can tests, through run's options,
-	// never through the environment.
-	SimulatedSDK bool
-	SecretKey    []byte
+	Sandbox   bool
+	SecretKey []byte
 	// RelayOrigin is added to the CSP's connect-src: the ws:// origin of a
 	// SignalWire fake's relay on loopback (sandbox mode, or tests with
 	// SIGNALWIRE_SPACE on loopback), named by its tokens' "ch" claim. Empty
@@ -112,7 +108,7 @@ func New(cfg Config, d Deps) *Handlers {
 		status:     d.Status,
 		now:        d.Now,
 		sign:       signer{key: cfg.SecretKey},
-		assets:     newAssets(cfg.SimulatedSDK),
+		assets:     newAssets(),
 		knownRooms: mustLRU(10_000),
 		joins:      newJoinLimits(cfg.Limits),
 	}

@@ -65,7 +65,6 @@ func newEnvClock(t testing.TB, now func() time.Time, mod ...func(*handlers.Confi
 		HostPasscode: "open-sesame",
 		InviteTTL:    time.Hour,
 		MaxMembers:   5,
-		SimulatedSDK: true,
 	}
 	for _, m := range mod {
 		m(&cfg)

@@ -53,7 +53,7 @@ func newEnvClient(t testing.TB, now func() time.Time, clientOpts []signalwire.Op
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := handlers.Config{SecretKey: []byte(secretKey), InviteTTL: 48 * time.Hour, MaxMembers: 5, SimulatedSDK: true, OpenHosting: true}
+	cfg := handlers.Config{SecretKey: []byte(secretKey), InviteTTL: 48 * time.Hour, MaxMembers: 5, OpenHosting: true}
 	for _, m := range mod {
 		m(&cfg)
 	}

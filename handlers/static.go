@@ -22,19 +22,16 @@ const (
 )
 
 // newAssets builds the versioned URLs: our own files get a content hash in
-// the query, so they too can be cached for a year.
-func newAssets(simulated bool) views.Assets {
-	a := views.Assets{
+// the query, so they too can be cached for a year. The SDK is the vendored
+// file in every mode: sandbox mode runs it against the fake relay.
+func newAssets() views.Assets {
+	return views.Assets{
 		CSS:     versioned("css/app.css"),
 		HTMX:    vendorHTMX,
 		Favicon: versioned("favicon.svg"),
 		SDK:     vendorSDK,
 		Room:    versioned("js/room.js"),
 	}
-	if simulated {
-		a.SDK = versioned("js/swsim.js")
-	}
-	return a
 }
 
 func versioned(name string) string {
@@ -46,15 +43,11 @@ func versioned(name string) string {
 	return "/public/" + name + "?v=" + hex.EncodeToString(sum[:6])
 }
 
-// static serves the embedded files. The simulated SDK is served only when
-// the app runs with it, so a real deployment never hands it out.
+// static serves the embedded files.
 func (h *Handlers) static() fiber.Handler {
 	files := filesystem.New(filesystem.Config{Root: http.FS(public.FS())})
 	return func(c *fiber.Ctx) error {
 		p := strings.TrimPrefix(c.Path(), "/public")
-		if p == "/js/swsim.js" && !h.cfg.SimulatedSDK {
-			return fiber.ErrNotFound
-		}
 		if strings.HasSuffix(p, "/") || strings.HasSuffix(p, ".go") {
 			return fiber.ErrNotFound
 		}

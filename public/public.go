@@ -1,6 +1,7 @@
 // Package public holds the static files the app serves under /public:
-// the stylesheet, the JS island, the simulated SDK and the vendored npm
-// assets. They are embedded so that the binary is all a deployment needs.
+// the stylesheet, the JS island and the vendored npm assets (the
+// SignalWire SDK among them, the only one any page loads). They are
+// embedded so that the binary is all a deployment needs.
 package public
 
 import (

@@ -12,7 +12,7 @@ import (
 
 // TestScriptsTypecheck runs tsc over public/js against the real
 // @signalwire/js types (see jsconfig.json), so that a wrong method, event or
-// payload field in the island or the simulator fails go test.
+// payload field in the island fails go test.
 func TestScriptsTypecheck(t *testing.T) {
 	t.Parallel()
 	out, err := tsc(t, "jsconfig.json")
@@ -21,38 +21,64 @@ func TestScriptsTypecheck(t *testing.T) {
 	}
 }
 
-// TestTypecheckRejectsSDKMisuse proves that the type check has teeth: tsc
-// must fail on testdata/tsc-negative/bad.js, once for each misuse in it.
-func TestTypecheckRejectsSDKMisuse(t *testing.T) {
+// TestTypecheckRejectsMisuse proves that the type check has teeth: tsc must
+// fail on each negative fixture under testdata/tsc-negative, once for each
+// line of it marked "want" and nowhere else.
+func TestTypecheckRejectsMisuse(t *testing.T) {
 	t.Parallel()
-	out, err := tsc(t, "public/testdata/tsc-negative/jsconfig.json")
-	if err == nil {
-		t.Fatalf("tsc passed on testdata/tsc-negative/bad.js; want errors\n%s", out)
+	tests := []struct {
+		name    string
+		project string
+		wants   []struct{ line, text string }
+	}{
+		{
+			name:    "misuse of the SDK itself",
+			project: "public/testdata/tsc-negative/jsconfig.json",
+			wants: []struct{ line, text string }{
+				{"bad.js(5,", "'muteEveryone' does not exist"},
+				{"bad.js(6,", `"member.mutedd"`},
+				{"bad.js(7,", "'member' does not exist"},
+			},
+		},
+		{
+			name:    "the island's subscription helper with a wrong event or field",
+			project: "public/testdata/tsc-negative/wrong-event.jsconfig.json",
+			wants: []struct{ line, text string }{
+				{"wrong-event.js(10,", `"member.updated.handraised"`},
+				{"wrong-event.js(11,", `"memberList.updatedd"`},
+				{"wrong-event.js(12,", "'talkin' does not exist"},
+				{"wrong-event.js(13,", "'layoutName' does not exist"},
+			},
+		},
 	}
-	var errs []string
-	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "error TS") {
-			errs = append(errs, line)
-		}
-	}
-	wants := []struct{ line, text string }{
-		{"bad.js(5,", "'muteEveryone' does not exist"},
-		{"bad.js(6,", `"member.mutedd"`},
-		{"bad.js(7,", "'member' does not exist"},
-	}
-	if len(errs) != len(wants) {
-		t.Errorf("got %d errors, want %d:\n%s", len(errs), len(wants), out)
-	}
-	for _, w := range wants {
-		found := false
-		for _, e := range errs {
-			if strings.Contains(e, w.line) && strings.Contains(e, w.text) {
-				found = true
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := tsc(t, tt.project)
+			if err == nil {
+				t.Fatalf("tsc passed on %s; want errors\n%s", tt.project, out)
 			}
-		}
-		if !found {
-			t.Errorf("no error at %s mentioning %s:\n%s", w.line, w.text, out)
-		}
+			var errs []string
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Contains(line, "error TS") {
+					errs = append(errs, line)
+				}
+			}
+			if len(errs) != len(tt.wants) {
+				t.Errorf("got %d errors, want %d:\n%s", len(errs), len(tt.wants), out)
+			}
+			for _, w := range tt.wants {
+				found := false
+				for _, e := range errs {
+					if strings.Contains(e, w.line) && strings.Contains(e, w.text) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no error at %s mentioning %s:\n%s", w.line, w.text, out)
+				}
+			}
+		})
 	}
 }
 

@@ -5,7 +5,8 @@ package roster
 // only the rows that changed. Rows are Roster.Members, the top-level rows;
 // a change to a screen share or device changes its parent's row.
 type Delta struct {
-	// Base is the seat's version before the batch.
+	// Base is the seat's version before the batch. It equals
+	// Roster.Version when the batch changed nothing (a replay).
 	Base uint64
 	// Full is set when the change is not told row by row: a member list was
 	// applied, the epoch changed (a new seat, a rejoin), or the viewer left

@@ -30,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted a body that is not JSON")
 		}
 		checkDelta(t, b)
-		lim := Limits{MaxSeats: 1, MaxMembersPerSeat: 4}
+		lim := Limits{RoomCapacity: 4}
 		s := NewMemoryStore(lim)
 		ctx := context.Background()
 		r, _, err := s.Apply(ctx, seatA, b)
@@ -43,7 +43,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		checkRoster(t, r, lim.MaxMembersPerSeat)
+		checkRoster(t, r, lim.RoomCapacity)
 		again, _, err := s.Apply(ctx, seatA, b)
 		if err != nil || !reflect.DeepEqual(again, r) {
 			t.Fatalf("applying the batch again changed the roster (err %v)", err)
@@ -54,7 +54,7 @@ func FuzzDecode(f *testing.F) {
 // checkDelta applies b to a seat showing three people and a screen share,
 // and replays the Delta on the rows the page showed.
 func checkDelta(t *testing.T, b Batch) {
-	s := NewMemoryStore(Limits{MaxMembersPerSeat: 8})
+	s := NewMemoryStore(Limits{RoomCapacity: 8})
 	ctx := context.Background()
 	base, _, err := s.Apply(ctx, seatA, Batch{Epoch: b.Epoch, Events: []Event{{Seq: 1, Name: "room.joined", kind: kindJoined, selfID: "a", list: true,
 		members: []memberPatch{{id: "a", name: "A", has: 1<<fID | 1<<fName}, {id: "b", has: 1 << fID}, {id: "c", name: "C", has: 1<<fID | 1<<fName},

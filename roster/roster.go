@@ -30,7 +30,6 @@ package roster
 
 import (
 	"cmp"
-	"errors"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -104,16 +103,6 @@ type Roster struct {
 	Version uint64
 }
 
-// ErrTooManyMembers reports a batch that would leave more people, or more
-// screen shares and devices, than Limits.MaxMembersPerSeat; the batch is not
-// applied.
-var ErrTooManyMembers = errors.New("roster: the room has more members than this server can track")
-
-// ErrStaleEpoch reports a batch from an epoch that a newer join of the same
-// seat has replaced (a delayed request, or a second tab with the same seat).
-// The batch is not applied (HTTP 409).
-var ErrStaleEpoch = errors.New("roster: this page's session was replaced by a newer one")
-
 // retiredEpochs is how many replaced epochs a seat remembers, so that a late
 // batch from one of them cannot flip the seat back and forth.
 const retiredEpochs = 4
@@ -175,7 +164,7 @@ func (s *seatState) clone() seatState {
 // apply applies b to s in seq order, skipping events already applied in this
 // epoch, and reports whether a member list was among them. On error s is
 // left half-applied: callers apply to a clone.
-func (s *seatState) apply(b Batch, now time.Time, maxMembers int) (list bool, err error) {
+func (s *seatState) apply(b Batch, now time.Time, capacity int) (list bool, err error) {
 	if s.epoch != b.Epoch {
 		if slices.Contains(s.retired, b.Epoch) {
 			return false, ErrStaleEpoch
@@ -230,7 +219,7 @@ func (s *seatState) apply(b Batch, now time.Time, maxMembers int) (list bool, er
 			devices++
 		}
 	}
-	if people > maxMembers || devices > maxMembers {
+	if people > capacity || devices > capacity {
 		return false, ErrTooManyMembers
 	}
 	return list, nil
@@ -259,7 +248,7 @@ func (s *seatState) applyEvent(e *Event, now time.Time) {
 			m = member{id: e.member.id, typ: TypeMember, joinedAt: now}
 		}
 		m.patch(&e.member, s.tick, now)
-		s.members[e.member.id] = m
+		s.members[m.id] = m
 	case kindUpdate, kindTalking:
 		// Only member.joined and member lists make rows: an update for a
 		// member this seat does not know (it left, or the seat missed its
@@ -269,8 +258,10 @@ func (s *seatState) applyEvent(e *Event, now time.Time) {
 			s.needSnap = true
 			return
 		}
+		// Keyed by the id the member already holds: Go replaces a string
+		// key on assignment, and the batch's copy would double its bytes.
 		m.patch(&e.member, s.tick, now)
-		s.members[e.member.id] = m
+		s.members[m.id] = m
 	case kindLeft:
 		delete(s.members, e.member.id)
 	case kindRoom:
@@ -300,7 +291,7 @@ func (s *seatState) mergeList(ps []memberPatch, now time.Time) {
 			}
 		}
 		m.patch(p, s.tick, now)
-		next[p.id] = m
+		next[m.id] = m
 	}
 	s.members = next
 }
@@ -314,7 +305,7 @@ func (m *member) patch(p *memberPatch, tick uint64, now time.Time) {
 		m.parentID = p.parentID
 	}
 	if p.has.has(fType) && p.typ != "" {
-		m.typ = p.typ
+		m.typ = internType(p.typ)
 	}
 	setIf(&m.audioMuted, p.audioMuted, p.has.has(fAudioMuted))
 	setIf(&m.videoMuted, p.videoMuted, p.has.has(fVideoMuted))
@@ -329,6 +320,20 @@ func (m *member) patch(p *memberPatch, tick uint64, now time.Time) {
 			m.handRaised, m.handTick, m.handRaisedAt = false, 0, time.Time{}
 		}
 	}
+}
+
+// internType returns the package's copy of a known member type, so that a
+// seat's members share three strings instead of holding one each.
+func internType(t string) string {
+	switch t {
+	case TypeMember:
+		return TypeMember
+	case TypeScreen:
+		return TypeScreen
+	case TypeDevice:
+		return TypeDevice
+	}
+	return t
 }
 
 func (s *seatState) patchRoom(p roomPatch) {

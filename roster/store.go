@@ -2,13 +2,14 @@ package roster
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
 )
 
 // Store keeps one roster per seat. Implementations must be safe for
@@ -38,81 +39,57 @@ func (k SeatKey) valid() bool {
 	return k.Room != "" && k.Seat != "" && len(k.Room) <= maxKeyBytes && len(k.Seat) <= maxKeyBytes
 }
 
-// ErrFull reports that the store holds MaxSeats seats and none has been idle
-// for IdleTTL, so a new seat cannot be added (HTTP 503).
-var ErrFull = errors.New("roster: too many people are in rooms on this server right now; try again in a few minutes")
-
-// Limits bound a MemoryStore. Zero fields take their defaults.
-type Limits struct {
-	// MaxSeats bounds the number of seats kept (default 10,000).
-	MaxSeats int
-	// MaxMembersPerSeat bounds the people in one roster, and separately its
-	// screen shares and devices (default 300, SignalWire's largest room).
-	MaxMembersPerSeat int
-	// IdleTTL is how long a seat that no Apply or Get touched is kept
-	// (default 30 minutes).
-	IdleTTL time.Duration
-	// MaxEventsPerBatch bounds one batch (default and at most
-	// MaxBatchEvents, which Decode enforces).
-	MaxEventsPerBatch int
-	// Now is the clock (default time.Now); tests inject one to expire seats.
-	Now func() time.Time
-}
-
-func (l Limits) withDefaults() Limits {
-	if l.MaxSeats <= 0 {
-		l.MaxSeats = 10_000
-	}
-	if l.MaxMembersPerSeat <= 0 {
-		l.MaxMembersPerSeat = 300
-	}
-	if l.IdleTTL <= 0 {
-		l.IdleTTL = 30 * time.Minute
-	}
-	if l.MaxEventsPerBatch <= 0 || l.MaxEventsPerBatch > MaxBatchEvents {
-		l.MaxEventsPerBatch = MaxBatchEvents
-	}
-	if l.Now == nil {
-		l.Now = time.Now
-	}
-	return l
-}
+// maxLRUSize is the size given to golang-lru's simplelru, which this store
+// bounds itself (per room and by bytes) rather than by count.
+const maxLRUSize = math.MaxInt
 
 // MemoryStore is a Store in process memory, bounded by Limits.
 //
-// When it is full it evicts only seats idle for IdleTTL, and otherwise
-// refuses new seats with ErrFull. Evicting a live seat instead would make
-// every full-server join push out someone in a call, who would then recover
-// by snapshot only to push out another: under load the refusal is the
-// honest answer, and it keeps the people already in rooms working.
+// A room holds at most Limits.SeatsPerMember×RoomCapacity seats: a new one
+// evicts the room's least recently used seat, which in a real meeting is a
+// page that left or rejoined (only members in the call post, and a room
+// holds RoomCapacity of them), and in a flood through one invite link is
+// the flood's own. The whole store holds at most Limits.MaxBytes by its
+// estimate; past it the room holding the most bytes gives way (see
+// reserve). Seats idle for IdleTTL are swept first. So a flood through one
+// room or one invite never refuses, nor evicts, another room's seats; a
+// seat that was evicted recovers with a snapshot at its next post.
 //
-// One mutex guards the seat index and each seat has its own, so batches for
-// different seats apply in parallel. The index is golang-lru's simplelru,
-// kept in recency order; expiry uses the injected clock, which its expirable
-// variant cannot (it reads time.Now and runs a goroutine of its own).
+// One mutex guards the indexes and the accounting, and each seat has its
+// own, so batches for different seats apply in parallel. The indexes are
+// golang-lru's simplelru, kept in recency order (all seats, for expiry,
+// and each room's), with a heap of rooms by bytes; expiry uses the
+// injected clock, which the expirable variant cannot (it reads time.Now
+// and runs a goroutine of its own).
 type MemoryStore struct {
-	lim   Limits
-	mu    sync.Mutex
-	seats *simplelru.LRU[SeatKey, *seat]
+	lim     Limits
+	mu      sync.Mutex
+	seats   *simplelru.LRU[SeatKey, *seat]
+	rooms   map[string]*roomSeats
+	byBytes roomHeap
+	bytes   int64
 }
 
 type seat struct {
 	mu    sync.Mutex
-	state seatState   // guarded by mu
-	used  time.Time   // guarded by MemoryStore.mu
-	gone  atomic.Bool // set once removed from the index: holders retry
+	state seatState     // guarded by mu
+	posts *rate.Limiter // the seat's budget of posts; safe for concurrent use
+	used  time.Time     // guarded by MemoryStore.mu
+	cost  int64         // guarded by MemoryStore.mu: the estimate charged
+	gone  atomic.Bool   // set once removed from the index: holders retry
 }
 
 var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty store bounded by lim.
 func NewMemoryStore(lim Limits) *MemoryStore {
-	lim = lim.withDefaults()
-	seats, err := simplelru.NewLRU(lim.MaxSeats, func(_ SeatKey, s *seat) { s.gone.Store(true) })
+	s := &MemoryStore{lim: lim.withDefaults(), rooms: make(map[string]*roomSeats)}
+	seats, err := simplelru.NewLRU(maxLRUSize, s.forget)
 	if err != nil {
-		panic(fmt.Sprintf("roster: %v", err)) // unreachable: MaxSeats > 0
+		panic(fmt.Sprintf("roster: %v", err)) // unreachable: the size is positive
 	}
-	return &MemoryStore{lim: lim, seats: seats}
+	s.seats = seats
+	return s
 }
 
 // Len returns the number of seats held, expired ones included until they are
@@ -123,9 +100,18 @@ func (s *MemoryStore) Len() int {
 	return s.seats.Len()
 }
 
-// Apply implements Store. It adds the seat when it is new; ErrFull when it
-// cannot, ErrTooManyMembers, ErrStaleEpoch or an ErrMalformed when the batch
-// cannot be applied.
+// Bytes returns the store's estimate of the heap its seats hold, which
+// Limits.MaxBytes bounds.
+func (s *MemoryStore) Bytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bytes
+}
+
+// Apply implements Store. It adds the seat when it is new. It fails with a
+// *RateError (errors.Is ErrTooManyPosts) past the seat's budget of posts;
+// ErrFull when the seat does not fit in the budget; ErrTooManyMembers,
+// ErrStaleEpoch or an ErrMalformed when the batch cannot be applied.
 func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, Delta, error) {
 	if err := ctx.Err(); err != nil {
 		return Roster{}, Delta{}, err
@@ -141,11 +127,14 @@ func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, 
 			ErrMalformed, len(b.Events), s.lim.MaxEventsPerBatch)
 	}
 	for {
-		st, err := s.acquire(key, true)
+		st, now, err := s.acquire(key, true)
 		if err != nil {
 			return Roster{}, Delta{}, err
 		}
-		r, d, retry, err := s.applySeat(key, st, b)
+		if wait := spend(st.posts, now); wait > 0 {
+			return Roster{}, Delta{}, &RateError{RetryAfter: wait}
+		}
+		r, d, retry, err := s.applySeat(key, st, b, now)
 		if retry {
 			continue // the seat expired between lookup and lock
 		}
@@ -153,17 +142,36 @@ func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, 
 	}
 }
 
-func (s *MemoryStore) applySeat(key SeatKey, st *seat, b Batch) (_ Roster, _ Delta, retry bool, _ error) {
+// spend takes one post from lim at now, or, when none is left, takes
+// nothing and returns how long until one is.
+func spend(lim *rate.Limiter, now time.Time) time.Duration {
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
+}
+
+func (s *MemoryStore) applySeat(key SeatKey, st *seat, b Batch, now time.Time) (_ Roster, _ Delta, retry bool, _ error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.gone.Load() {
 		return Roster{}, Delta{}, true, nil
 	}
 	if !st.state.pending(b) {
+		// A replay: nothing to apply, clone or charge.
 		return st.state.roster(), Delta{Base: st.state.version}, false, nil
 	}
 	next := st.state.clone()
-	list, err := next.apply(b, s.lim.Now(), s.lim.MaxMembersPerSeat)
+	list, err := next.apply(b, now, s.lim.RoomCapacity)
+	if err == nil {
+		s.mu.Lock()
+		if !s.charge(key, st, next.cost(key)) {
+			err = ErrFull
+		}
+		s.mu.Unlock()
+	}
 	if err != nil {
 		if st.state.epoch == "" {
 			// The seat was added for this batch: a failed batch must not
@@ -191,7 +199,7 @@ func (s *MemoryStore) Get(ctx context.Context, key SeatKey) (Roster, bool, error
 	if !key.valid() {
 		return Roster{}, false, nil
 	}
-	st, err := s.acquire(key, false)
+	st, _, err := s.acquire(key, false)
 	if err != nil || st == nil {
 		return Roster{}, false, err
 	}
@@ -203,11 +211,12 @@ func (s *MemoryStore) Get(ctx context.Context, key SeatKey) (Roster, bool, error
 	return st.state.roster(), true, nil
 }
 
-// acquire finds the seat and marks it used, adding it when create is set.
-// It also sweeps expired seats: the index is in recency order, so they are
-// all at its old end and each is removed once, which keeps the cost of
-// expiry constant per call without a background goroutine.
-func (s *MemoryStore) acquire(key SeatKey, create bool) (*seat, error) {
+// acquire finds the seat and marks it used, adding it when create is set,
+// and returns the time it read. It also sweeps expired seats: the index is
+// in recency order, so they are all at its old end and each is removed
+// once, which keeps the cost of expiry constant per call without a
+// background goroutine.
+func (s *MemoryStore) acquire(key SeatKey, create bool) (*seat, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.lim.Now()
@@ -221,19 +230,20 @@ func (s *MemoryStore) acquire(key SeatKey, create bool) (*seat, error) {
 	if st, ok := s.seats.Get(key); ok {
 		if !s.expired(st, now) { // a clock that went backwards can reorder
 			st.used = now
-			return st, nil
+			s.rooms[key.Room].seats.Get(key.Seat) // its room's recency too
+			return st, now, nil
 		}
 		s.seats.Remove(key)
 	}
 	if !create {
-		return nil, nil
+		return nil, now, nil
 	}
-	if s.seats.Len() >= s.lim.MaxSeats {
-		return nil, ErrFull
+	st := &seat{used: now, state: newSeatState(),
+		posts: rate.NewLimiter(rate.Limit(s.lim.PostsPerSecond), s.lim.PostBurst)}
+	if err := s.addSeat(key, st); err != nil {
+		return nil, now, err
 	}
-	st := &seat{used: now, state: newSeatState()}
-	s.seats.Add(key, st)
-	return st, nil
+	return st, now, nil
 }
 
 func (s *MemoryStore) expired(st *seat, now time.Time) bool {

@@ -563,29 +563,37 @@ func TestLimits(t *testing.T) {
 		return mustBatch(t, "e1", append([]string{ev(1, "room.joined", joinedData("m000", members...))}, extra...)...)
 	}
 
-	t.Run("a new seat beyond MaxSeats is refused while all seats are active", func(t *testing.T) {
-		s := NewMemoryStore(Limits{MaxSeats: 2})
-		for _, seat := range []string{"1", "2"} {
-			if _, _, err := s.Apply(ctx, SeatKey{"r", seat}, join(1)); err != nil {
+	t.Run("a new seat in a full room evicts that room's least recently used seat", func(t *testing.T) {
+		s := NewMemoryStore(Limits{RoomCapacity: 1, SeatsPerMember: 2})
+		for _, k := range []SeatKey{{"r", "1"}, {"r", "2"}, {"other", "1"}} {
+			if _, _, err := s.Apply(ctx, k, join(1)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, _, err := s.Apply(ctx, SeatKey{"r", "3"}, join(1)); !errors.Is(err, ErrFull) {
-			t.Errorf("got %v, want ErrFull", err)
+		if _, ok, _ := s.Get(ctx, SeatKey{"r", "1"}); !ok { // seat 2 is now the least recently used
+			t.Fatal("seat 1 is missing")
 		}
-		if _, _, err := s.Apply(ctx, SeatKey{"r", "1"}, mustBatch(t, "e1", ev(2, "room.left", ""))); err != nil {
-			t.Errorf("got %v for a seat already held, want it applied", err)
+		if _, _, err := s.Apply(ctx, SeatKey{"r", "3"}, join(1)); err != nil {
+			t.Fatalf("got %v, want the new seat added", err)
+		}
+		for k, want := range map[SeatKey]bool{{"r", "1"}: true, {"r", "2"}: false, {"r", "3"}: true, {"other", "1"}: true} {
+			if _, ok, _ := s.Get(ctx, k); ok != want {
+				t.Errorf("seat %v: got held %v, want %v", k, ok, want)
+			}
 		}
 	})
-	t.Run("an idle seat makes room for a new one", func(t *testing.T) {
+	t.Run("an idle seat expires", func(t *testing.T) {
 		clk := newClock()
-		s := NewMemoryStore(Limits{MaxSeats: 2, IdleTTL: time.Minute, Now: clk.Now})
+		s := NewMemoryStore(Limits{IdleTTL: time.Minute, Now: clk.Now})
 		s.Apply(ctx, SeatKey{"r", "old"}, join(1))
 		clk.Advance(50 * time.Second)
 		s.Apply(ctx, SeatKey{"r", "recent"}, join(1))
 		clk.Advance(10 * time.Second)
 		if _, _, err := s.Apply(ctx, SeatKey{"r", "new"}, join(1)); err != nil {
-			t.Fatalf("got %v, want the idle seat evicted", err)
+			t.Fatalf("got %v, want the new seat added", err)
+		}
+		if n := s.Len(); n != 2 {
+			t.Errorf("got %d seats, want the idle seat swept", n)
 		}
 		if _, ok, _ := s.Get(ctx, SeatKey{"r", "old"}); ok {
 			t.Error("got the idle seat still there, want it evicted")
@@ -595,7 +603,7 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("too many members is refused and leaves the roster unchanged", func(t *testing.T) {
-		s := NewMemoryStore(Limits{MaxMembersPerSeat: 3})
+		s := NewMemoryStore(Limits{RoomCapacity: 3})
 		before, _, err := s.Apply(ctx, seatA, join(3))
 		if err != nil {
 			t.Fatal(err)
@@ -614,14 +622,14 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("members that join and leave within one batch do not count", func(t *testing.T) {
-		s := NewMemoryStore(Limits{MaxMembersPerSeat: 1})
+		s := NewMemoryStore(Limits{RoomCapacity: 1})
 		_, _, err := s.Apply(ctx, seatA, join(1, ev(2, "member.joined", memberData(`"id":"x"`)), ev(3, "member.left", memberData(`"id":"x"`))))
 		if err != nil {
 			t.Errorf("got %v, want nil", err)
 		}
 	})
 	t.Run("screen shares and devices are counted apart from people", func(t *testing.T) {
-		s := NewMemoryStore(Limits{MaxMembersPerSeat: 2})
+		s := NewMemoryStore(Limits{RoomCapacity: 2})
 		r, _, err := s.Apply(ctx, seatA, join(2,
 			ev(2, "member.joined", memberData(`"id":"s1","type":"screen","parent_id":"m000"`)),
 			ev(3, "member.joined", memberData(`"id":"s2","type":"device","parent_id":"m001"`))))
@@ -634,7 +642,7 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("a failed first batch does not occupy a seat", func(t *testing.T) {
-		s := NewMemoryStore(Limits{MaxSeats: 1, MaxMembersPerSeat: 1})
+		s := NewMemoryStore(Limits{RoomCapacity: 1})
 		if _, _, err := s.Apply(ctx, seatA, join(2)); !errors.Is(err, ErrTooManyMembers) {
 			t.Fatalf("got %v, want ErrTooManyMembers", err)
 		}
@@ -726,7 +734,7 @@ func TestGetOfAnUnknownSeatReportsFalse(t *testing.T) {
 func TestConcurrentApply(t *testing.T) {
 	const viewers, seats, rounds = 32, 8, 40
 	clk := newClock()
-	s := NewMemoryStore(Limits{MaxSeats: seats, IdleTTL: time.Hour, Now: clk.Now})
+	s := NewMemoryStore(Limits{IdleTTL: time.Hour, Now: clk.Now})
 	ctx := context.Background()
 	batches := make([]Batch, rounds)
 	batches[0] = mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob"))))

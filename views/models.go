@@ -18,7 +18,7 @@ type Assets struct {
 	CSS     string
 	HTMX    string
 	Favicon string
-	// SDK is the SignalWire SDK, or the simulated one in sandbox mode.
+	// SDK is the vendored SignalWire SDK, in every mode.
 	SDK  string
 	Room string
 }
@@ -94,8 +94,8 @@ type RoomPage struct {
 	// InviteExpires says until when the link works, for people.
 	InviteExpires string
 	Config        IslandConfig
-	// SDKURL is the SignalWire SDK (or the simulated one); IslandURL is
-	// the JS island, an ES module.
+	// SDKURL is the vendored SignalWire SDK; IslandURL is the JS island,
+	// an ES module.
 	SDKURL    string
 	IslandURL string
 }

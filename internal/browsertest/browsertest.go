@@ -334,8 +334,8 @@ func (tab *Tab) Navigate(rawURL string) {
 }
 
 // InitScript makes js run in every document the tab loads from now on, before
-// the page's own scripts. Call it before Navigate, for example to set
-// window.__swsimOptions.
+// the page's own scripts. Call it before Navigate, for example to record
+// events or errors from the start.
 func (tab *Tab) InitScript(js string) {
 	tab.t.Helper()
 	ctx, cancel := context.WithTimeout(tab.ctx, tab.timeout)

@@ -3,6 +3,7 @@ package browsertest
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
@@ -75,21 +76,24 @@ func (tab *Tab) Intercept(pattern string, verdict Verdict) *Interceptor {
 	if err != nil {
 		tab.t.Fatalf("browsertest: intercepting %s: %v", pattern, err)
 	}
+	// The handlers outlive this call, and SetTimeout may change the tab's
+	// timeout meanwhile: they keep the one of now.
+	timeout := tab.timeout
 	go func() {
 		for ev, err := range events {
 			if err != nil {
 				return
 			}
 			// Commands from inside the event loop would wait on the loop.
-			go tab.handlePaused(ic, ev, verdict)
+			go tab.handlePaused(ic, ev, verdict, timeout)
 		}
 	}()
 	return ic
 }
 
 // handlePaused answers one paused request; errors mean the tab is closing.
-func (tab *Tab) handlePaused(ic *Interceptor, ev fetch.EventRequestPaused, verdict Verdict) {
-	ctx, cancel := context.WithTimeout(tab.ctx, tab.timeout)
+func (tab *Tab) handlePaused(ic *Interceptor, ev fetch.EventRequestPaused, verdict Verdict, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(tab.ctx, timeout)
 	defer cancel()
 	x := Exchange{Method: ev.Request.Method, URL: ev.Request.URL}
 	for _, e := range ev.Request.PostDataEntries {

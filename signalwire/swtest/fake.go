@@ -4,9 +4,9 @@
 // duplicate names, paging links, JWT-shaped room tokens and room sessions.
 //
 // A *Fake is an http.Handler. Tests usually start it with NewServer; sandbox
-// mode serves it on a loopback listener of its own:
+// mode serves it on a loopback listener of its own, with bots:
 //
-//	fake := swtest.New(key, token, swtest.WithLiveSessionsFromTokens())
+//	fake := swtest.New(key, token, swtest.WithBots(swtest.Bots{}))
 //	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 //	go http.Serve(ln, fake)
 //	client, _ := signalwire.NewClient("http://"+ln.Addr().String(), key, token)

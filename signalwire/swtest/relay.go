@@ -30,6 +30,7 @@ import (
 //	relay_methods.go  room methods (video.member.audio_mute ...) + permissions
 //	relay_members.go  the Go API: AddMembers, UpdateMember, RemoveMember ...
 //	relay_media.go    the pion peer that answers each call
+//	relay_bots*.go    sandbox mode's scripted members (WithBots)
 
 // RelayPath is the path on the Fake's handler where the relay's WebSocket
 // is served.
@@ -39,12 +40,16 @@ const RelayPath = "/relay"
 const relayTimeout = 5 * time.Second
 
 // relayState is the relay's part of a Fake. Every field is guarded by
-// Fake.mu except api and wg, which are safe on their own.
+// Fake.mu except api and wg, which are safe on their own, and bots and
+// botMedia, which options set before the Fake serves.
 type relayState struct {
 	live   map[string]*liveRoom // live room sessions by room name
 	conns  map[*relayConn]bool
 	closed bool // CloseRelay ran: no new connections
 	nodeID string
+
+	bots     *Bots     // WithBots; nil: no bots
+	botMedia *botMedia // their clips; nil: none
 
 	api *webrtc.API    // shared by every peer; immutable
 	wg  sync.WaitGroup // one per connection handler

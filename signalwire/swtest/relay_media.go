@@ -3,7 +3,9 @@ package swtest
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -55,7 +57,8 @@ type mediaPeer struct {
 	audio, video *webrtc.TrackLocalStaticRTP // nil when the offer does not receive that kind
 	done         chan struct{}               // closed by close
 	once         sync.Once
-	mu           sync.Mutex // serialises renegotiations
+	fed          atomic.Bool // the room's bots feed the tracks: no echo
+	mu           sync.Mutex  // serialises renegotiations
 }
 
 // answer creates a peer for the browser's offer and returns it with the
@@ -97,7 +100,7 @@ func (f *Fake) answer(ctx context.Context, offer string) (*mediaPeer, string, er
 		p.close()
 		return nil, "", err
 	}
-	return p, sdpAnswer, nil
+	return p, audioFirst(offer, sdpAnswer), nil
 }
 
 // renegotiate answers a new offer on the same call (verto.modify
@@ -108,7 +111,38 @@ func (p *mediaPeer) renegotiate(ctx context.Context, offer string) (string, erro
 	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return "", err
 	}
-	return p.localAnswer(ctx)
+	ans, err := p.localAnswer(ctx)
+	if err != nil {
+		return "", err
+	}
+	return audioFirst(offer, ans), nil
+}
+
+// audioFirst puts the answer's audio section before its video section
+// when the offer has them the other way round (a screen share offers video
+// first), as SignalWire's media server answers: the SDK's
+// sdpMediaOrderHack (webrtc/src/utils/sdpHelpers.ts, applied to every
+// remote answer in RTCPeer._setRemoteDescription) then swaps them back to
+// the offer's order, and an answer already in that order would come out
+// of it with its sections duplicated. Other answers are returned as they
+// are.
+func audioFirst(offer, answer string) string {
+	const eol = "\r\n"
+	ov, oa := strings.Index(offer, eol+"m=video"), strings.Index(offer, eol+"m=audio")
+	if ov < 0 || oa < 0 || oa < ov {
+		return answer
+	}
+	av, aa := strings.Index(answer, eol+"m=video"), strings.Index(answer, eol+"m=audio")
+	if av < 0 || aa < 0 || aa < av {
+		return answer
+	}
+	// session | video section | audio section, each section starting at its
+	// line break; the answer ends with one.
+	session, video, audio := answer[:av], answer[av:aa], answer[aa:]
+	if strings.Count(audio, eol+"m=") > 1 {
+		return answer // more sections than the SDK's hack handles
+	}
+	return session + strings.TrimSuffix(audio, eol) + video + eol
 }
 
 // localAnswer sets an answer as the local description and returns it once
@@ -144,7 +178,7 @@ func (p *mediaPeer) echo(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if err != nil {
 			return
 		}
-		if out != nil {
+		if out != nil && !p.fed.Load() {
 			// An error means nobody is bound yet or any more; drop the packet.
 			_ = out.WriteRTP(pkt)
 		}

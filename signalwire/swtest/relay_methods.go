@@ -123,6 +123,9 @@ func memberChange(perm string, change func(*methodCtx) MemberChange) *roomMethod
 		}
 		return ok(), func() []*mediaPeer {
 			f.updateLocked(x.target, ch)
+			if x.lr.bots != nil {
+				x.lr.bots.moderatedLocked(x.target, ch)
+			}
 			return nil
 		}
 	}}

@@ -48,6 +48,7 @@ type liveRoom struct {
 	byID                      map[string]*liveMember
 	recordings                []*liveRecording
 	sess                      *session
+	bots                      *botRoom // nil: no bots (yet)
 }
 
 // Why a join is refused. The relay answers the invite with these messages;

@@ -233,6 +233,9 @@ func (c *relayConn) invite(id, vid json.RawMessage, d dialog, subscribe []string
 		f.joinedLocked(m, nil)
 	}
 	f.broadcastLocked(lr, "video.layout.changed", lr.layoutParams(), nil)
+	if typ == "member" {
+		f.startBotsLocked(lr) // WithBots: the session's first browser brings them
+	}
 	f.mu.Unlock()
 }
 

@@ -1,0 +1,356 @@
+// @ts-check
+// The call: a room token at Join time, the RoomSession, its events (each
+// normalised and forwarded through the channel), the end of a call and the
+// way back in, and the report of a join the SDK refused.
+
+import { canSwapDelta, openChannel, swapRoster } from './channel.js';
+import * as wire from './normalise.js';
+import { joinMedia, joinMuted, speakerId } from './prejoin.js';
+import { subscriber } from './sdk.js';
+import { byId, byTestId, callStatus, reason, show } from './ui.js';
+
+/** @typedef {import('./sdk.js').RoomSession} RoomSession */
+/** @typedef {import('./sdk.js').ScreenShare} ScreenShare */
+/** @typedef {import('./ui.js').Config} Config */
+/** @typedef {import('./normalise.js').WireMember} WireMember */
+
+/**
+ * What the other modules are told. The call module does not know the panel
+ * or the controls; the entry wires them in.
+ * @typedef {object} Hooks
+ * @property {(rs: RoomSession) => void} joined the call is on
+ * @property {() => void} selfChanged the self member's state (or the screen share) changed
+ * @property {() => void} swapped the roster panel was swapped
+ * @property {() => void} ended the call is over for this page
+ */
+
+/**
+ * The call of this page. The self member's state is kept for the labels of
+ * the self controls only; the roster's state is the server's HTML.
+ */
+export const call = {
+  /** @type {RoomSession | null} */ session: null,
+  selfId: '',
+  self: { audioMuted: false, videoMuted: false, handraised: false },
+  /** @type {ScreenShare | null} */ screenShare: null,
+  leaving: false,
+  /** Set while this page ends the meeting, so the end is not told as a removal. */
+  ending: false,
+};
+
+/** @type {Config} */
+let config;
+/** @type {Hooks} */
+let hooks;
+/** @type {import('./channel.js').Channel | null} */
+let channel = null;
+
+/**
+ * @param {Config} c
+ * @param {Hooks} h
+ */
+export function initCall(c, h) {
+  config = c;
+  hooks = h;
+}
+
+/**
+ * Asks the server for a room token; throws an Error with a sentence for the user.
+ * @param {string} user
+ */
+async function requestToken(user) {
+  /** @type {Record<string, unknown>} */
+  const body = { user, ...joinMuted() };
+  if (config.invite) body.invite = config.invite;
+  let res;
+  try {
+    res = await fetch(config.tokenURL, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Csrf-Token': config.csrf },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new Error('The server could not be reached. Check your connection and try again.');
+  }
+  /** @type {{token?: string, seat?: string, error?: string}} */
+  let data = {};
+  try {
+    data = await res.json();
+  } catch {
+    // an answer that is not JSON: handled below as a failure
+  }
+  if (!res.ok || !data.token || !data.seat) {
+    throw new Error(data.error || `The server refused to let you join (HTTP ${res.status}). Reload the page and try again.`);
+  }
+  return { token: data.token, seat: data.seat };
+}
+
+/**
+ * Fetches a token and joins the room with a new RoomSession. Used by Join
+ * and Rejoin; fail shows a message where the caller wants it. When the
+ * server says the room was missing and has been created again, it joins
+ * once more (once only).
+ * @param {string} user
+ * @param {(msg: string) => void} fail
+ * @param {boolean} [again] this is the one join after a "rejoin" answer
+ * @returns {Promise<boolean>} whether the page is in the call
+ */
+export async function startCall(user, fail, again = false) {
+  if (typeof SignalWire === 'undefined') {
+    fail('The video library did not load. Reload the page to try again.');
+    return false;
+  }
+  let grant;
+  try {
+    grant = await requestToken(user);
+  } catch (err) {
+    fail(reason(err));
+    return false;
+  }
+  const speaker = speakerId();
+  // No audio/video here: 3.30 deprecates them on the constructor (and warns);
+  // they go to join() below.
+  const rs = new SignalWire.Video.RoomSession({
+    token: grant.token,
+    rootElement: byId('video-root'),
+    ...(speaker ? { speakerId: speaker } : {}),
+  });
+  Object.assign(call, { session: rs, leaving: false, ending: false, screenShare: null, selfId: '' });
+  openEventChannel(rs, grant.seat);
+  subscribe(rs); // before join(), so that room.joined is not missed
+  try {
+    await rs.join(joinMedia());
+  } catch (err) {
+    if (call.session === rs) call.session = null;
+    channel?.close();
+    const next = await reportJoinFailure(grant.seat, err);
+    if (next?.action === 'rejoin' && !again) return startCall(user, fail, true);
+    if (next?.action === 'gone' && next.location) {
+      const to = new URL(next.location, location.href);
+      if (to.origin === location.origin) {
+        location.assign(to.href);
+        return false;
+      }
+    }
+    fail(next?.message || `Could not join the call: ${reason(err)}. Try again in a moment.`);
+    return false;
+  }
+  if (call.session !== rs) return false;
+  byId('call').hidden = false;
+  byTestId('call-status')?.setAttribute('hidden', '');
+  hooks.selfChanged();
+  hooks.joined(rs);
+  return true;
+}
+
+/**
+ * A new epoch for a new session: the server numbers this join's events
+ * afresh, and the old channel's late answers are ignored.
+ * @param {RoomSession} rs
+ * @param {string} seat
+ */
+function openEventChannel(rs, seat) {
+  channel?.close();
+  channel = openChannel({
+    url: config.eventsURL,
+    seat,
+    delta: canSwapDelta(),
+    swap: (html, render) => {
+      swapRoster(html, render);
+      hooks.swapped();
+    },
+    snapshot: () => snapshot(rs),
+    say: (msg) => show('action-error', msg),
+  });
+}
+
+/**
+ * The members.snapshot the server asked for: the SDK's whole member list,
+ * the only time the island sends one.
+ * @param {RoomSession} rs
+ */
+async function snapshot(rs) {
+  if (call.session !== rs) return null; // the call is over: nothing to repair
+  const { members } = await rs.getMembers();
+  if (call.session !== rs) return null;
+  const data = wire.snapshot(members, call.selfId || undefined);
+  noteSelf(data.members);
+  return data;
+}
+
+/**
+ * Queues one wire event; null data (nothing usable in the payload) is not sent.
+ * @param {string} name
+ * @param {object | null} data
+ */
+function send(name, data) {
+  if (data) channel?.send(name, data);
+}
+
+/**
+ * Subscribes to what the roster needs, one typed subscription per event:
+ * the SDK's per-field member.updated.<field> variants and its whole-list
+ * memberList.updated are left out, so that one member's change costs one
+ * member's bytes whatever the room's size.
+ * @param {RoomSession} rs
+ */
+function subscribe(rs) {
+  const on = subscriber(rs, () => call.session === rs);
+  on('room.joined', (p) => {
+    const data = wire.roomJoined(p, sessionMemberId(rs));
+    if (!data) return;
+    call.selfId = data.member_id;
+    if (data.members) noteSelf(data.members);
+    send('room.joined', data);
+  });
+  on('member.joined', (p) => send('member.joined', wire.memberJoined(p)));
+  on('member.updated', (p) => {
+    const data = wire.memberUpdated(p);
+    if (data) noteSelf([data.member]);
+    send('member.updated', data);
+  });
+  on('member.left', (p) => send('member.left', wire.memberLeft(p)));
+  on('member.talking', (p) => send('member.talking', wire.memberTalking(p)));
+  on('room.updated', (p) => send('room.updated', wire.roomUpdated(p)));
+  on('layout.changed', (p) => send('layout.changed', wire.layoutChanged(p)));
+  on('recording.started', () => send('recording.started', wire.recordingStarted()));
+  on('recording.updated', (r) => send('recording.updated', wire.recordingUpdated(r)));
+  on('recording.ended', () => send('recording.ended', wire.recordingEnded()));
+  on('room.left', (p) => {
+    send('room.left', wire.roomLeft(p));
+    callEnded('room.left', p?.reason);
+  });
+  on('room.ended', () => {
+    send('room.ended', wire.roomEnded());
+    callEnded('room.ended');
+  });
+  // The media connection drops and recovers by itself; say so while it does.
+  on('media.reconnecting', () => callStatus('Connection lost. Reconnecting…', false));
+  on('media.disconnected', () => callStatus('Connection lost. Reconnecting…', false));
+  on('media.connected', () => {
+    if (!call.leaving) byTestId('call-status')?.setAttribute('hidden', '');
+  });
+}
+
+/**
+ * The session's own member id, which the SDK knows once it has joined; ''
+ * before (the RoomSession's proxy guards some properties until then).
+ * @param {RoomSession} rs
+ */
+function sessionMemberId(rs) {
+  try {
+    return rs.memberId || '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Keeps the self member's state, which the self controls show.
+ * @param {WireMember[]} members
+ */
+function noteSelf(members) {
+  const self = members.find((m) => m.id === call.selfId);
+  if (!self) return;
+  if (self.audio_muted !== undefined) call.self.audioMuted = self.audio_muted;
+  if (self.video_muted !== undefined) call.self.videoMuted = self.video_muted;
+  if (self.handraised !== undefined) call.self.handraised = self.handraised;
+  hooks.selfChanged();
+}
+
+/**
+ * Sends room.left itself, for an SDK that did not emit it on leave().
+ * @param {RoomSession} rs
+ */
+export function leftWithoutEvent(rs) {
+  if (call.session !== rs) return;
+  send('room.left', {});
+  callEnded('room.left');
+}
+
+/**
+ * The call is over for this page: say why, and offer to rejoin. The channel
+ * stays open until the next join, so that room.left still reaches the server.
+ * @param {'room.left' | 'room.ended'} name
+ * @param {string} [why] the SDK's leave reason
+ */
+function callEnded(name, why) {
+  const { leaving, ending } = call;
+  Object.assign(call, { session: null, screenShare: null });
+  byId('call').hidden = true;
+  hooks.ended();
+  if (leaving) {
+    callStatus('You left the call.', true);
+  } else if (ending) {
+    callStatus('You ended the meeting for everyone.', true);
+  } else if (why === 'RECONNECTION_ATTEMPT_TIMEOUT') {
+    callStatus('The connection to the call was lost.', true);
+  } else if (name === 'room.ended') {
+    callStatus('The meeting has ended.', true);
+  } else {
+    callStatus('You are no longer in the call. The host may have removed you or ended the meeting.', true);
+  }
+}
+
+/**
+ * Rejoins after the call ended, with the name typed before.
+ * @param {HTMLButtonElement} button
+ */
+export async function rejoin(button) {
+  const user = /** @type {HTMLInputElement} */ (byId('prejoin-name')).value.trim() || config.user;
+  button.disabled = true;
+  show('call-status-text', 'Joining again…');
+  const muted = joinMuted();
+  call.self = { audioMuted: muted.audio_muted, videoMuted: muted.video_muted, handraised: false };
+  const ok = await startCall(user, (msg) => callStatus(msg, true));
+  button.disabled = false;
+  if (ok) byTestId('call-status')?.setAttribute('hidden', '');
+}
+
+/**
+ * @typedef {{action?: string, location?: string, message?: string}} JoinFailedAnswer
+ */
+
+/**
+ * Tells the server that the SDK could not join, so that it can tell a room
+ * SignalWire forgot (it issues tokens for those) from a passing failure.
+ * Resolves with what to do next, or null when the server could not say.
+ * @param {string} seat
+ * @param {unknown} err the SDK's rejection
+ * @returns {Promise<JoinFailedAnswer | null>}
+ */
+async function reportJoinFailure(seat, err) {
+  if (!config.joinFailedURL) return null;
+  try {
+    const res = await fetch(config.joinFailedURL, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'X-Seat': seat, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ code: errorCode(err), message: reason(err).slice(0, 500) }),
+    });
+    if (!res.ok) return null;
+    const data = await res.json();
+    if (!data || typeof data !== 'object') return null;
+    /** @type {JoinFailedAnswer} */
+    const answer = {};
+    for (const key of /** @type {const} */ (['action', 'location', 'message'])) {
+      if (typeof data[key] === 'string') answer[key] = data[key];
+    }
+    return answer;
+  } catch {
+    return null; // the usual sentence is all the user gets
+  }
+}
+
+/**
+ * The code of an SDK error as a string: JSON-RPC errors carry a numeric or
+ * string code (at the top or under jsonrpc), Errors a name.
+ * @param {unknown} err
+ */
+function errorCode(err) {
+  if (!err || typeof err !== 'object') return '';
+  const o = /** @type {{code?: unknown, name?: unknown, jsonrpc?: {code?: unknown}}} */ (err);
+  const code = o.code ?? o.jsonrpc?.code ?? o.name;
+  return typeof code === 'string' || typeof code === 'number' ? String(code).slice(0, 64) : '';
+}

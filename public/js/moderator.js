@@ -1,0 +1,217 @@
+// @ts-check
+// The moderator panel's actions: per-member and room-wide SDK calls, with
+// their buttons pending and in-page confirmations. The panel itself is the
+// server's HTML and is swapped often, so the UI state it cannot hold (which
+// buttons are pending, which confirmation is open) lives here and is put
+// back after every swap.
+
+import { call } from './call.js';
+import { reason, show } from './ui.js';
+
+/** @typedef {import('./sdk.js').RoomSession} RoomSession */
+
+const panel = {
+  /** Keys (action + member id) of SDK calls in progress. */
+  /** @type {Set<string>} */ pending: new Set(),
+  /** The confirmation button currently offered, e.g. "confirm-remove:<id>". */
+  confirm: '',
+  /** The layout names, once per join; the picker is rebuilt from them after each swap. */
+  /** @type {string[] | null} */ layouts: null,
+  /** The recording this page started, which Stop recording stops. */
+  /** @type {{stop(): Promise<unknown>} | null} */ recording: null,
+};
+
+/**
+ * Per-member actions: what the sentence of a failure calls it, and the SDK call.
+ * @type {Record<string, {verb: string, run: (rs: RoomSession, memberId: string) => Promise<unknown>}>}
+ */
+const MEMBER_ACTIONS = {
+  'audio-mute': { verb: 'mute', run: (rs, memberId) => rs.audioMute({ memberId }) },
+  'audio-unmute': { verb: 'unmute', run: (rs, memberId) => rs.audioUnmute({ memberId }) },
+  'video-mute': { verb: 'stop the video of', run: (rs, memberId) => rs.videoMute({ memberId }) },
+  'video-unmute': { verb: 'start the video of', run: (rs, memberId) => rs.videoUnmute({ memberId }) },
+  'lower-hand': { verb: 'lower the hand of', run: (rs, memberId) => rs.setRaisedHand({ memberId, raised: false }) },
+  'confirm-remove': { verb: 'remove', run: (rs, memberId) => rs.removeMember({ memberId }) },
+};
+
+/**
+ * Room-wide actions, with the words for a failure.
+ * @type {Record<string, {what: string, run: (rs: RoomSession) => Promise<unknown>}>}
+ */
+const ROOM_ACTIONS = {
+  'mute-all': { what: 'mute everyone', run: (rs) => forEveryoneElse(rs, (memberId) => rs.audioMute({ memberId })) },
+  'video-mute-all': { what: "stop everyone's video", run: (rs) => forEveryoneElse(rs, (memberId) => rs.videoMute({ memberId })) },
+  lock: { what: 'lock the room', run: (rs) => rs.lock() },
+  unlock: { what: 'unlock the room', run: (rs) => rs.unlock() },
+  'start-recording': { what: 'start recording', run: async (rs) => { panel.recording = await rs.startRecording(); } },
+  'stop-recording': { what: 'stop recording', run: stopRecording },
+  'hide-video-muted': { what: 'hide members without video', run: (rs) => rs.setHideVideoMuted(true) },
+  'show-video-muted': { what: 'show members without video', run: (rs) => rs.setHideVideoMuted(false) },
+  'confirm-end': { what: 'end the meeting', run: endForAll },
+};
+
+/**
+ * Runs fn for every person in the room except this page's own member. The
+ * list comes from the SDK (snake_case at runtime, camelCase in its types),
+ * so both spellings are read.
+ * @param {RoomSession} rs
+ * @param {(id: string) => Promise<unknown>} fn
+ */
+async function forEveryoneElse(rs, fn) {
+  const { members } = await rs.getMembers();
+  const people = (members || [])
+    .map((m) => /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (m)))
+    .filter((m) => typeof m.id === 'string' && m.type === 'member' && m.id !== call.selfId);
+  const results = await Promise.allSettled(people.map((m) => fn(String(m.id))));
+  const failed = people.filter((_, i) => results[i].status === 'rejected').map((m) => (typeof m.name === 'string' && m.name) || 'someone');
+  const first = results.find((r) => r.status === 'rejected');
+  if (first) throw new Error(`${reason(/** @type {PromiseRejectedResult} */ (first).reason)} (for ${failed.join(', ')})`);
+}
+
+/** @param {RoomSession} rs */
+async function endForAll(rs) {
+  call.ending = true;
+  try {
+    await rs.removeAllMembers();
+  } catch (err) {
+    call.ending = false;
+    throw err;
+  }
+}
+
+/** Stops the recording this page started, else any recording in progress. @param {RoomSession} rs */
+async function stopRecording(rs) {
+  if (panel.recording) {
+    await panel.recording.stop();
+    panel.recording = null;
+    return;
+  }
+  const { recordings } = await rs.getRecordings();
+  const active = (recordings || []).filter((r) => r.state === 'recording' || r.state === 'paused');
+  if (active.length === 0) throw new Error('no recording is in progress');
+  await Promise.all(active.map((r) => r.stop()));
+}
+
+/** The name shown in the roster for a member id, for messages. @param {string} id */
+function memberName(id) {
+  const row = document.querySelector(`#roster-panel [data-member-id="${CSS.escape(id)}"]`);
+  return row?.querySelector('.member-name')?.textContent?.trim() || 'this participant';
+}
+
+/**
+ * A click on a panel button.
+ * @param {HTMLElement} el
+ * @param {string} action
+ */
+export function onPanelClick(el, action) {
+  const memberId = el.dataset.memberId || '';
+  const rs = call.session;
+  if (!rs) return;
+  if (action === 'remove' || action === 'end-meeting') {
+    // Ask in the page, not with a native dialog that blocks everything.
+    panel.confirm = action === 'remove' ? `confirm-remove:${memberId}` : 'confirm-end:';
+    restorePanelState();
+    return;
+  }
+  const member = MEMBER_ACTIONS[action];
+  if (member && memberId) {
+    panel.confirm = '';
+    run(`${action}:${memberId}`, () => member.run(rs, memberId), (err) => `Could not ${member.verb} ${memberName(memberId)}: ${reason(err)}.`);
+    return;
+  }
+  const room = ROOM_ACTIONS[action];
+  if (room) {
+    if (action === 'confirm-end') panel.confirm = '';
+    run(`${action}:`, () => room.run(rs), (err) => `Could not ${room.what}: ${reason(err)}.`);
+  }
+}
+
+/** A new layout picked. @param {HTMLSelectElement} select */
+export function onLayoutChange(select) {
+  const rs = call.session;
+  const name = select.value;
+  if (!rs || !name) return;
+  run('set-layout:', () => rs.setLayout({ name }), (err) => `Could not change the layout to ${name}: ${reason(err)}.`);
+}
+
+/**
+ * Runs an SDK call with its button pending. On failure it shows a message
+ * and changes nothing else: the roster only changes when the resulting
+ * event comes back and the server renders it.
+ * @param {string} key action and member id
+ * @param {() => Promise<unknown>} fn
+ * @param {(err: unknown) => string} message
+ */
+async function run(key, fn, message) {
+  if (panel.pending.has(key)) return;
+  show('action-error', '');
+  panel.pending.add(key);
+  restorePanelState();
+  try {
+    await fn();
+  } catch (err) {
+    show('action-error', message(err));
+  } finally {
+    panel.pending.delete(key);
+    restorePanelState();
+  }
+}
+
+/** Re-applies pending and confirmation state to the buttons the last swap replaced. */
+export function restorePanelState() {
+  const root = document.getElementById('roster-panel');
+  if (!root) return;
+  for (const el of Array.from(root.querySelectorAll('[data-action]'))) {
+    if (!(el instanceof HTMLButtonElement || el instanceof HTMLSelectElement)) continue;
+    const key = `${el.dataset.action}:${el.dataset.memberId || ''}`;
+    const busy = panel.pending.has(key) || (el.dataset.action === 'remove' && panel.pending.has(`confirm-remove:${el.dataset.memberId}`));
+    el.disabled = busy;
+    if (busy) el.setAttribute('aria-busy', 'true');
+    else el.removeAttribute('aria-busy');
+  }
+  const [confirmAction, confirmId] = panel.confirm.split(':');
+  const asking = confirmAction
+    ? root.querySelector(`[data-action="${confirmAction}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`)
+    : null;
+  if (confirmAction && !asking) panel.confirm = ''; // the member left meanwhile
+  for (const el of Array.from(root.querySelectorAll('[data-action="confirm-remove"], [data-action="confirm-end"]'))) {
+    /** @type {HTMLElement} */ (el).hidden = el !== asking;
+  }
+  for (const el of Array.from(root.querySelectorAll('[data-action="remove"], [data-action="end-meeting"]'))) {
+    const h = /** @type {HTMLElement} */ (el);
+    const confirmsIt = asking && (h.dataset.action === 'end-meeting' ? confirmAction === 'confirm-end' : h.dataset.memberId === confirmId);
+    h.hidden = Boolean(confirmsIt);
+  }
+  fillLayouts();
+}
+
+/** Caches the layout names once per join. @param {RoomSession} rs */
+export async function loadLayouts(rs) {
+  panel.recording = null;
+  try {
+    const { layouts } = await rs.getLayouts();
+    if (call.session !== rs) return;
+    panel.layouts = Array.isArray(layouts) ? layouts.filter((l) => typeof l === 'string') : [];
+    fillLayouts();
+  } catch {
+    panel.layouts = null; // the picker keeps the current layout only
+  }
+}
+
+/** Forgets what belonged to the call that ended. */
+export function resetPanel() {
+  panel.pending.clear();
+  panel.confirm = '';
+}
+
+/** Lists the cached layouts in the picker, keeping the server's current one selected. */
+function fillLayouts() {
+  const select = document.querySelector('#roster-panel select[data-action="set-layout"]');
+  if (!(select instanceof HTMLSelectElement) || !panel.layouts) return;
+  const current = select.value;
+  const names = panel.layouts.includes(current) || !current ? [...panel.layouts] : [current, ...panel.layouts];
+  const options = names.map((n) => new Option(n, n, false, n === current));
+  if (!current) options.unshift(new Option('Choose a layout', '', true, true));
+  select.replaceChildren(...options);
+  select.value = current;
+}

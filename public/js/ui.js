@@ -1,0 +1,57 @@
+// @ts-check
+// Small DOM helpers the island's modules share, and the page's config.
+
+/**
+ * The island's configuration, from the JSON script tag the server renders.
+ * @typedef {{room: string, role: 'moderator' | 'guest', user: string, tokenURL: string,
+ *   eventsURL: string, joinFailedURL?: string, csrf: string,
+ *   invite?: {room: string, exp: number, sig: string}}} Config
+ */
+
+/** @returns {Config} */
+export function readConfig() {
+  return JSON.parse(byId('room-config').textContent || '{}');
+}
+
+/** @param {string} id @returns {HTMLElement} */
+export function byId(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`room.js: #${id} is missing from the page`);
+  return el;
+}
+
+/** @param {string} testid @returns {HTMLElement | null} */
+export function byTestId(testid) {
+  return document.querySelector(`[data-testid="${testid}"]`);
+}
+
+/**
+ * Shows text in an element (or hides it when text is empty).
+ * @param {string} testid
+ * @param {string} text
+ */
+export function show(testid, text) {
+  const el = byTestId(testid);
+  if (!el) return;
+  el.textContent = text;
+  el.hidden = text === '';
+}
+
+/** A sentence for a failure, from an Error, an SDK error object or anything. @param {unknown} err */
+export function reason(err) {
+  if (err && typeof err === 'object' && 'message' in err && typeof err.message === 'string' && err.message) {
+    return err.message;
+  }
+  return typeof err === 'string' && err ? err : 'unknown error';
+}
+
+/**
+ * Shows the call's status line, with the Rejoin button or without.
+ * @param {string} text
+ * @param {boolean} rejoin
+ */
+export function callStatus(text, rejoin) {
+  show('call-status-text', text);
+  byTestId('call-status')?.removeAttribute('hidden');
+  byTestId('rejoin')?.toggleAttribute('hidden', !rejoin);
+}
