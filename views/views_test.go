@@ -165,3 +165,27 @@ func TestRosterDeltaIsOnlyOutOfBandSwapsInOrder(t *testing.T) {
 		t.Errorf("got no controls in an inserted row")
 	}
 }
+
+// TestNamesAreIsolated: a name from an SDK event may carry bidi controls
+// (U+202E reverses what follows); every rendered name sits in an element
+// with dir="auto", which isolates it, so it cannot reorder the text around
+// it.
+func TestNamesAreIsolated(t *testing.T) {
+	const evil = "\u202eAda"
+	doc := render(t, views.RosterPanel(views.Roster{
+		Moderator: true, Joined: true, Count: 1,
+		Members: []views.MemberRow{{ID: "a", Name: evil, Children: []views.MemberRow{{ID: "d", Name: evil, Type: "device"}}}},
+	}))
+	names := doc.Find(".member-name")
+	if names.Length() != 2 {
+		t.Fatalf("got %d names, want the member's and the device's", names.Length())
+	}
+	names.Each(func(i int, s *goquery.Selection) {
+		if !strings.Contains(s.Text(), evil) {
+			t.Errorf("name %d: got %q, want the name inside", i, s.Text())
+		}
+		if dir, _ := s.Attr("dir"); dir != "auto" {
+			t.Errorf("name %d: dir=%q, want auto", i, dir)
+		}
+	})
+}
