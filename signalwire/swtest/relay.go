@@ -29,7 +29,8 @@ import (
 //	relay_events.go   the event payloads (member, room session, layout ...)
 //	relay_methods.go  room methods (video.member.audio_mute ...) + permissions
 //	relay_members.go  the Go API: AddMembers, UpdateMember, RemoveMember ...
-//	relay_media.go    the pion peer that answers each call
+//	relay_media*.go   the pion peer that answers each call; who talks
+//	relay_forward*.go the stand-in for the MCU: whose media each call gets
 //	relay_bots*.go    sandbox mode's scripted members (WithBots)
 
 // RelayPath is the path on the Fake's handler where the relay's WebSocket

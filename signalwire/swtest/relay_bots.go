@@ -210,16 +210,11 @@ func (br *botRoom) leaveAllLocked() []*mediaPeer {
 	return peers
 }
 
-// outputLocked says where the media goes now: the peers of the browsers
-// in the room, whether a bot is talking (unmuted) and whether one shares
-// its screen.
+// outputLocked says what the bots send now: whether a bot is talking
+// (unmuted) and whether one shares its screen, into the room's bots
+// source, which the router connects to the browsers that get it.
 func (br *botRoom) outputLocked() botOutput {
-	var out botOutput
-	for _, m := range br.lr.members {
-		if m.conn != nil && m.peer != nil {
-			out.peers = append(out.peers, m.peer)
-		}
-	}
+	out := botOutput{feed: &br.lr.media.bots}
 	for _, b := range br.bots {
 		if b.m != nil && b.m.Talking && !b.m.AudioMuted {
 			out.talking = true

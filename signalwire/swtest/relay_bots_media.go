@@ -19,11 +19,10 @@ import (
 // (botmedia/README.md says how), read with pion's IVF and Ogg readers and
 // looped. Nothing is encoded at run time.
 //
-// The relay is not an MCU and composes nothing. In a room with bots it
-// sends every browser call one stream, the bots': the camera clip (the
-// screen clip while a bot shares its screen) and the voice clip while an
-// unmuted bot talks. What the browsers send is read and dropped there;
-// without bots (tests) each call's own media is echoed (relay_media.go).
+// The bots' clips are one source of the room, as a browser's call is one
+// (relay_forward.go): a receiver gets them when the router picks the bots
+// (relay_forward_route.go), switching to the video on a key frame (each
+// clip has one a second, so the bots need no PLI).
 
 //go:embed botmedia/camera.ivf botmedia/screen.ivf botmedia/voice.ogg
 var botMediaFiles embed.FS
@@ -130,9 +129,9 @@ func loadOpus(name string) (*clip, error) {
 	return c, nil
 }
 
-// botOutput is where one tick's media goes.
+// botOutput is what one tick sends and where.
 type botOutput struct {
-	peers            []*mediaPeer // the browser calls in the room
+	feed             *mediaSource // the room's bots source; nil: none
 	talking, sharing bool
 }
 
@@ -163,20 +162,18 @@ func newBotStream(m *botMedia, now time.Time) *botStream {
 
 // send writes what is due at now: one Opus frame per tick while a bot
 // talks (silence advances the timestamp only), and the video frames due,
-// switching clips on a key frame (each clip starts with one). Each call's
-// own echo stops once the bots feed it (mediaPeer.fed).
+// switching clips on a key frame (each clip starts with one).
 func (s *botStream) send(now time.Time, out botOutput) {
-	if s.media == nil {
+	if s.media == nil || out.feed == nil {
 		return
 	}
-	for _, p := range out.peers {
-		p.fed.Store(true)
-	}
+	out.feed.has[kindVideo].Store(true)
+	out.feed.has[kindAudio].Store(true)
 	voice := s.media.voice
 	if out.talking {
 		pkts := s.aud.Packetize(voice.frames[s.ai], voice.samples)
 		s.ai = (s.ai + 1) % len(voice.frames)
-		writeAll(out.peers, pkts, false)
+		forwardAll(out.feed, kindAudio, pkts)
 	} else {
 		s.aud.SkipSamples(voice.samples)
 	}
@@ -194,24 +191,13 @@ func (s *botStream) send(now time.Time, out botOutput) {
 		pkts := s.video.Packetize(s.cur.frames[s.vi], s.cur.samples)
 		s.vi = (s.vi + 1) % len(s.cur.frames)
 		s.nextVideo = s.nextVideo.Add(s.cur.step)
-		writeAll(out.peers, pkts, true)
+		forwardAll(out.feed, kindVideo, pkts)
 	}
 }
 
-// writeAll writes packets to the video or audio track of every peer. A
-// write fails only for a peer that is not bound yet or any more, which
-// simply misses them.
-func writeAll(peers []*mediaPeer, pkts []*rtp.Packet, video bool) {
-	for _, p := range peers {
-		t := p.audio
-		if video {
-			t = p.video
-		}
-		if t == nil {
-			continue
-		}
-		for _, pkt := range pkts {
-			_ = t.WriteRTP(pkt)
-		}
+// forwardAll hands packets to the sinks the bots feed.
+func forwardAll(src *mediaSource, k mediaKind, pkts []*rtp.Packet) {
+	for _, pkt := range pkts {
+		src.forward(k, pkt)
 	}
 }

@@ -17,19 +17,17 @@ import (
 // The media side of the relay: each browser call gets a pion
 // PeerConnection that answers its offer on loopback and sends back one
 // VP8 video and one Opus audio track, as SignalWire's MCU sends the
-// composed room. The fake has no mixer, so each call gets its own media
-// back: what the browser sends is echoed to it, which is enough for the
-// page's video element to play frames and for the peer connection to
-// reach "connected".
-
-// pliInterval is how often the relay asks the browser for a key frame on
-// behalf of the echo's receiver, which joins the stream late.
-const pliInterval = 2 * time.Second
+// composed room. The relay composes nothing: it forwards one member's
+// media to each call, switching on a key frame (relay_forward.go), and
+// reads the audio level Chrome puts on each packet to tell who talks
+// (relay_media_talk.go).
 
 // newMediaAPI builds the pion API every call shares: host candidates on
 // UDP over IPv4, loopback included (a CI machine may have nothing else;
 // relay-notes.md), no mDNS, no STUN or TURN, and only the two codecs the
-// relay sends, so that what it echoes is always what it negotiated.
+// relay sends, so that what it forwards is always what it negotiated.
+// NewAPI adds pion's default interceptors (NACK, RTCP reports, TWCC),
+// which the RTCP readers of the senders drive.
 func newMediaAPI() *webrtc.API {
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
@@ -40,6 +38,10 @@ func newMediaAPI() *webrtc.API {
 	// Registration fails only for a codec of an unknown kind; these are not.
 	_ = me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: vp8(video), PayloadType: 96}, webrtc.RTPCodecTypeVideo)
 	_ = me.RegisterCodec(webrtc.RTPCodecParameters{RTPCodecCapability: opus(), PayloadType: 111}, webrtc.RTPCodecTypeAudio)
+	// Chrome offers the audio level of each packet (RFC 6464); the answer
+	// accepts it only for extensions registered here. It is how the relay
+	// hears who talks without decoding Opus.
+	_ = me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio)
 	return webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(me))
 }
 
@@ -51,20 +53,44 @@ func opus() webrtc.RTPCodecCapability {
 	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1"}
 }
 
-// mediaPeer is the relay's end of one call.
+// mediaPeer is the relay's end of one call: a source of media for the
+// room (what the browser sends) and, unless the call only sends (a screen
+// share), a receiver of one forwarded source per kind.
 type mediaPeer struct {
-	pc           *webrtc.PeerConnection
-	audio, video *webrtc.TrackLocalStaticRTP // nil when the offer does not receive that kind
-	done         chan struct{}               // closed by close
-	once         sync.Once
-	fed          atomic.Bool // the room's bots feed the tracks: no echo
-	mu           sync.Mutex  // serialises renegotiations
+	f     *Fake
+	pc    *webrtc.PeerConnection
+	src   mediaSource  // what the browser sends, fanned out to sinks
+	sinks [kinds]*sink // by mediaKind; nil when the offer does not receive that kind
+	muted atomic.Bool  // the member is audio-muted: its level does not count as talking
+	mu    sync.Mutex   // serialises renegotiations
+	once  sync.Once
+
+	// member is the call's member once it is in the room (Fake.mu).
+	member *liveMember
+
+	// The goroutines of this peer: one reader per incoming track and one
+	// RTCP reader per sender. close waits for them.
+	gmu     sync.Mutex
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// goroutine counts one more goroutine of the peer, unless it is closing
+// (then the caller must not start it). It pairs with wg.Done.
+func (p *mediaPeer) goroutine() bool {
+	p.gmu.Lock()
+	defer p.gmu.Unlock()
+	if p.closing {
+		return false
+	}
+	p.wg.Add(1)
+	return true
 }
 
 // answer creates a peer for the browser's offer and returns it with the
 // complete (non-trickle) answer: the SDK takes no candidates after it.
 func (f *Fake) answer(ctx context.Context, offer string) (*mediaPeer, string, error) {
-	kinds, err := receivedKinds(offer)
+	recv, err := receivedKinds(offer)
 	if err != nil {
 		return nil, "", err
 	}
@@ -72,27 +98,36 @@ func (f *Fake) answer(ctx context.Context, offer string) (*mediaPeer, string, er
 	if err != nil {
 		return nil, "", err
 	}
-	p := &mediaPeer{pc: pc, done: make(chan struct{})}
-	pc.OnTrack(p.echo)
+	p := &mediaPeer{f: f, pc: pc}
+	pc.OnTrack(p.receive)
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			for _, s := range p.sinks {
+				if s != nil {
+					s.connected()
+				}
+			}
+		}
+	})
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		p.close()
 		return nil, "", err
 	}
 	// Send only what the browser will receive: a track on a sendonly
 	// m-line (a screen share) would not be negotiated anyway.
-	if kinds["video"] {
-		p.video, _ = webrtc.NewTrackLocalStaticRTP(vp8(nil), "video", "relay")
-	}
-	if kinds["audio"] {
-		p.audio, _ = webrtc.NewTrackLocalStaticRTP(opus(), "audio", "relay")
-	}
-	for _, t := range []*webrtc.TrackLocalStaticRTP{p.video, p.audio} {
-		if t == nil {
+	for k, on := range [kinds]bool{kindVideo: recv["video"], kindAudio: recv["audio"]} {
+		if !on {
 			continue
 		}
-		if _, err := pc.AddTrack(t); err != nil {
+		s := newSink(mediaKind(k))
+		sender, err := pc.AddTrack(s.track)
+		if err != nil {
 			p.close()
 			return nil, "", err
+		}
+		p.sinks[k] = s
+		if p.goroutine() {
+			go p.readRTCP(sender, s)
 		}
 	}
 	sdpAnswer, err := p.localAnswer(ctx)
@@ -164,51 +199,82 @@ func (p *mediaPeer) localAnswer(ctx context.Context) (string, error) {
 	return p.pc.LocalDescription().SDP, nil
 }
 
-// echo forwards one incoming track to the outgoing track of its kind until
-// the peer closes. pion runs it in a goroutine of its own that ends when
-// ReadRTP fails, which Close makes it do.
-func (p *mediaPeer) echo(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-	out := p.audio
-	if remote.Kind() == webrtc.RTPCodecTypeVideo {
-		out = p.video
-		go p.askKeyFrames(uint32(remote.SSRC()))
+// receive reads one incoming track until the peer closes (ReadRTP then
+// fails) and forwards each packet to the sinks this source feeds; on
+// audio it also listens for talking. pion runs it in a goroutine of its
+// own.
+func (p *mediaPeer) receive(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	if !p.goroutine() {
+		return
 	}
+	defer p.wg.Done()
+	k := kindOf(remote.Kind())
+	p.src.has[k].Store(true)
+	p.f.trackArrived(p)
+	levelID := audioLevelID(recv)
+	var talk talkDetector
+	var lastPLI time.Time
 	for {
 		pkt, _, err := remote.ReadRTP()
 		if err != nil {
 			return
 		}
-		if out != nil && !p.fed.Load() {
-			// An error means nobody is bound yet or any more; drop the packet.
-			_ = out.WriteRTP(pkt)
+		now := time.Now()
+		switch k {
+		case kindVideo:
+			// A receiver switching to this source, or one whose decoder
+			// lost the picture, waits for a key frame: ask the browser.
+			if p.src.wantKey.Load() && now.Sub(lastPLI) >= pliMinInterval {
+				p.src.wantKey.Store(false)
+				lastPLI = now
+				_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}})
+			}
+		case kindAudio:
+			if level, ok := audioLevel(pkt, levelID); ok && talk.observe(now, level, p.muted.Load()) {
+				p.f.talked(p, talk.talking)
+			}
 		}
+		p.src.forward(k, pkt)
 	}
 }
 
-// askKeyFrames sends picture loss indications for the browser's video
-// until the peer closes, so the echoed stream starts and recovers with a
-// key frame.
-func (p *mediaPeer) askKeyFrames(ssrc uint32) {
-	t := time.NewTicker(pliInterval)
-	defer t.Stop()
+// pliMinInterval spaces the relay's key-frame requests to one browser, as
+// Chrome spaces its own.
+const pliMinInterval = 200 * time.Millisecond
+
+// readRTCP reads what the browser says about the track the relay sends it
+// until the peer closes. Reading drives pion's interceptors (NACKs get
+// their retransmissions); a picture loss indication or full intra request
+// goes on to the source the sink forwards.
+func (p *mediaPeer) readRTCP(sender *webrtc.RTPSender, s *sink) {
+	defer p.wg.Done()
 	for {
-		_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}})
-		select {
-		case <-p.done:
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
 			return
-		case <-t.C:
+		}
+		for _, pkt := range pkts {
+			switch pkt.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.wantKeyFrame()
+			}
 		}
 	}
 }
 
-// close ends the peer and waits for the goroutines pion started for it.
+// close ends the peer and waits for its goroutines and pion's. It must
+// not be called under Fake.mu: a reader may be waiting for it.
 func (p *mediaPeer) close() {
 	if p == nil {
 		return
 	}
 	p.once.Do(func() {
-		close(p.done)
+		p.gmu.Lock()
+		p.closing = true
+		p.gmu.Unlock()
 		_ = p.pc.GracefulClose()
+		p.wg.Wait()
+		p.src.unplug()
 	})
 }
 

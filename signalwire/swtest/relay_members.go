@@ -193,6 +193,7 @@ func (f *Fake) updateLocked(m *liveMember, ch MemberChange) {
 	if isShown := m.Visible && !(lr.hideVideoMuted && m.VideoMuted); isShown != wasShown {
 		f.broadcastLocked(lr, "video.layout.changed", lr.layoutParams(), nil)
 	}
+	f.rerouteLocked(lr) // mutes and talking decide who gets whose media
 }
 
 // removeLocked removes m (and its screen shares and devices) as a

@@ -48,7 +48,8 @@ type liveRoom struct {
 	byID                      map[string]*liveMember
 	recordings                []*liveRecording
 	sess                      *session
-	bots                      *botRoom // nil: no bots (yet)
+	bots                      *botRoom  // nil: no bots (yet)
+	media                     roomMedia // who gets whose media (relay_forward_route.go)
 }
 
 // Why a join is refused. The relay answers the invite with these messages;
@@ -165,6 +166,7 @@ func (f *Fake) addLocked(m *liveMember) {
 	if m.conn != nil {
 		m.conn.calls[m.callID] = m
 	}
+	f.mediaJoinedLocked(m)
 }
 
 // joinedLocked sends video.member.joined for m to every browser in the
@@ -211,6 +213,7 @@ func (f *Fake) leaveLocked(m *liveMember, tellSelf bool) []*mediaPeer {
 		peers = append(peers, m.peer)
 		m.peer = nil
 	}
+	f.rerouteLocked(lr)
 	if len(lr.members) == 0 {
 		f.endLocked(lr)
 	}
