@@ -44,6 +44,9 @@ type config struct {
 	SignalWireCallsPerSecond float64 `env:"SIGNALWIRE_CALLS_PER_SECOND" envDefault:"100"`
 	SignalWireCallBurst      int     `env:"SIGNALWIRE_CALL_BURST" envDefault:"300"`
 	RosterMemoryMB           int     `env:"ROSTER_MEMORY_MB" envDefault:"256"`
+
+	// MODERATOR_CAN_UNMUTE restores the original demo's forced unmute.
+	ModeratorCanUnmute bool `env:"MODERATOR_CAN_UNMUTE"`
 }
 
 // minSecretLen is the shortest SECRET_KEY accepted: 32 bytes is the size of

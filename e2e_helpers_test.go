@@ -48,7 +48,8 @@ func clickAndLoad(t *testing.T, tab *browsertest.Tab, sel string) {
 // moderator page, before Join.
 func hostRoom(t *testing.T, tab *browsertest.Tab, app *testApp, room, user string) {
 	t.Helper()
-	tab.Navigate(app.URL + "/?room=" + url.QueryEscape(room) + "&user=" + url.QueryEscape(user))
+	// lobby=off unticks the lobby: tests that are not about it let guests in directly.
+	tab.Navigate(app.URL + "/?room=" + url.QueryEscape(room) + "&user=" + url.QueryEscape(user) + "&lobby=off")
 	clickAndLoad(t, tab, `[data-testid="start-room"]`)
 	waitIsland(t, tab)
 	if got := tab.Attr(`[data-testid="room-page"]`, "data-role"); got != "moderator" {

@@ -109,12 +109,14 @@ func TestE2EPickerWorksWithoutJavaScript(t *testing.T) {
 	}
 }
 
-// demoModerator are the original demo's nine moderator permissions. The
-// exact sets of issue 6 are pinned by the handler tests; here the tokens
-// of a real browser flow are checked for their shape.
+// demoModerator are the original demo's nine moderator permissions less
+// room.member.audio_unmute and room.member.video_unmute, which only
+// MODERATOR_CAN_UNMUTE gives (issue 16: moderators ask). The exact sets
+// are pinned by the handler tests; here the tokens of a real browser flow
+// are checked for their shape.
 var demoModerator = []string{
 	"room.self.audio_mute", "room.self.audio_unmute", "room.self.video_mute", "room.self.video_unmute",
-	"room.member.audio_mute", "room.member.audio_unmute", "room.member.video_mute", "room.member.video_unmute",
+	"room.member.audio_mute", "room.member.video_mute",
 	"room.member.remove",
 }
 
@@ -460,6 +462,7 @@ func TestE2ECopyInviteLink(t *testing.T) {
 	app := startSandboxApp(t)
 	tab := participant(t)
 	hostRoom(t, tab, app, "e2e_copy", "Cora")
+	tab.Click(`[data-testid="invite-button"]`) // the invite is a popover of the room bar
 	tab.Click(`[data-action="copy-invite"]`)
 	// Headless Chromium may refuse the clipboard; the link is then selected.
 	tab.WaitJS(`['Copied', 'Press Ctrl+C to copy'].includes(document.querySelector('[data-action="copy-invite"]').textContent)`)

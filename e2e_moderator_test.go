@@ -29,7 +29,9 @@ const watchBusy = `
 
 func TestE2EModeratorControlsEachMember(t *testing.T) {
 	t.Parallel()
-	app := startFakeApp(t)
+	// Forced unmute (audio-unmute, video-unmute) is the original demo's,
+	// restored by MODERATOR_CAN_UNMUTE; without it moderators ask.
+	app := startFakeApp(t, "MODERATOR_CAN_UNMUTE=true")
 	const room = "e2e_members"
 	tab := participant(t)
 	tab.InitScript(watchBusy)
@@ -91,6 +93,7 @@ func TestE2EModeratorControlsEachMember(t *testing.T) {
 	tab.WaitCount(`[data-testid="member"]`, 3)
 
 	// Mute everyone else: everyone but the host.
+	openTab(t, tab, "controls") // room-wide controls have a tab of their own
 	tab.Click(`[data-action="mute-all"]`)
 	waitAttr(t, tab, row(ada), "data-audio-muted", "true")
 	waitAttr(t, tab, row(grace), "data-audio-muted", "true")
@@ -153,6 +156,7 @@ func TestE2EModeratorRoomControlsReachGuests(t *testing.T) {
 	guest.WaitJS(`document.querySelector('[data-testid="current-layout"]')?.textContent.includes('2x2')`)
 	host.WaitJS(`document.querySelector('#roster-panel [data-action="set-layout"]').value === '2x2'`)
 
+	openTab(t, host, "controls")
 	host.Click(`[data-action="lock"]`)
 	host.WaitVisible(`[data-testid="locked-indicator"]`)
 	guest.WaitVisible(`[data-testid="locked-indicator"]`)
@@ -228,6 +232,7 @@ func TestE2ELockedAndFullRoomsKeepGuestsOut(t *testing.T) {
 	joinCall(t, host)
 	invite := host.Attr(`[data-testid="invite-link"]`, "href")
 
+	openTab(t, host, "controls")
 	host.Click(`[data-action="lock"]`)
 	host.WaitVisible(`[data-testid="locked-indicator"]`)
 	locked := tryJoin(t, invite, "Lou")

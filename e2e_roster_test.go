@@ -252,6 +252,7 @@ func TestE2ERosterBurstOf300(t *testing.T) {
 		t.Errorf("count after the burst: got %q, want 300", got)
 	}
 
+	openTab(t, tab, "controls")
 	start = time.Now()
 	tab.Click(`[data-action="mute-all"]`)
 	tab.WaitCount(`[data-testid="member"][data-self="false"][data-audio-muted="true"]`, 299)

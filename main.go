@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/swrooms/swrooms/handlers"
+	"github.com/swrooms/swrooms/push"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/signalwire/swtest"
@@ -72,6 +73,11 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	log := newLogger(cfg, stdout)
+	stopProfiling, err := startProfiling(vars, log)
+	if err != nil {
+		return err
+	}
+	defer stopProfiling()
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -99,6 +105,9 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	}
 
 	status := handlers.NewStatus()
+	// The rooms' pushed events; closed first at shutdown, so streams end
+	// and their browsers reconnect elsewhere.
+	broker := push.NewMemory(push.Limits{}, nil)
 	h := handlers.New(handlers.Config{
 		Sandbox:   sandboxMode,
 		SecretKey: secret,
@@ -114,7 +123,10 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		TrustedProxies: cfg.TrustedProxies,
 		SecureCookies:  cfg.TLSCertFile != "" || strings.HasPrefix(cfg.PublicURL, "https://"),
 		Limits:         handlers.Limits{JoinsPerAddress: cfg.JoinsPerAddress, JoinsPerRoom: cfg.JoinsPerRoom},
+
+		ModeratorCanUnmute: cfg.ModeratorCanUnmute,
 	}, handlers.Deps{
+		Broker: broker,
 		Video:  client,
 		Roster: roster.NewMemoryStore(roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}),
 		Log:    log,
@@ -155,6 +167,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	}
 	log.Info("shutting down")
 	start := time.Now()
+	broker.Close()
 	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
 		// Connections still open now are idle sockets a browser opened ahead
 		// of need, or requests slower than the drain allows; exiting closes

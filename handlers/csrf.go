@@ -33,8 +33,9 @@ const (
 	csrfCookieTTL = 30 * 24 * time.Hour
 
 	csrfCookie     = "swr_csrf"
-	csrfContextKey = "csrf"        // Locals: the page token views render
+	csrfContextKey = "csrf"        // Locals: the page token views render (*pageTokenFor)
 	csrfCookieKey  = "csrf-cookie" // Locals: the cookie's value, set by Fiber's csrf
+	csrfIDKey      = "csrf-id"     // Locals: the browser id csrfExtractor found in that cookie
 )
 
 // newCSRFCookie is Fiber's KeyGenerator: a fresh browser binding.
@@ -76,11 +77,15 @@ func (s signer) checkPageToken(tok, id string, now time.Time) bool {
 // carry.
 func (h *Handlers) csrfPageToken(c *fiber.Ctx) error {
 	cookie, _ := c.Locals(csrfCookieKey).(string)
-	id, ok := h.sign.csrfID(cookie, h.now())
-	if !ok {
-		return c.Next() // routes that skip CSRF (seat posts) have no cookie value
-	}
 	now := h.now()
+	// A post's cookie was opened by csrfExtractor a moment ago; Fiber's csrf
+	// accepted the post only if it was this very value.
+	id, ok := c.Locals(csrfIDKey).(string)
+	if !ok {
+		if id, ok = h.sign.csrfID(cookie, now); !ok {
+			return c.Next() // routes that skip CSRF (seat posts) have no cookie value
+		}
+	}
 	c.Cookie(&fiber.Cookie{
 		Name:     csrfCookie,
 		Value:    h.sign.seal("csrf", now.Add(csrfCookieTTL).Unix(), id),
@@ -90,8 +95,25 @@ func (h *Handlers) csrfPageToken(c *fiber.Ctx) error {
 		SameSite: fiber.CookieSameSiteLaxMode,
 		Secure:   h.cfg.SecureCookies,
 	})
-	c.Locals(csrfContextKey, h.sign.pageToken(id, now.Add(csrfTTL)))
+	// Signed when a page asks for it: a token post or an event answer has
+	// no use for one.
+	c.Locals(csrfContextKey, &pageTokenFor{sign: h.sign, id: id, exp: now.Add(csrfTTL)})
 	return c.Next()
+}
+
+// pageTokenFor makes the page token of one request once, on first use.
+type pageTokenFor struct {
+	sign signer
+	id   string
+	exp  time.Time
+	tok  string
+}
+
+func (p *pageTokenFor) token() string {
+	if p.tok == "" {
+		p.tok = p.sign.pageToken(p.id, p.exp)
+	}
+	return p.tok
 }
 
 // csrfStorage answers Fiber's "is this token known?" for the binding
@@ -131,6 +153,7 @@ func (h *Handlers) csrfExtractor(c *fiber.Ctx) (string, error) {
 	if !ok || !h.sign.checkPageToken(tok, id, h.now()) {
 		return "", errCSRFInvalid
 	}
+	c.Locals(csrfIDKey, id)
 	return cookie, nil
 }
 
@@ -141,8 +164,10 @@ var (
 
 // csrfToken is the token the page being rendered carries.
 func csrfToken(c *fiber.Ctx) string {
-	t, _ := c.Locals(csrfContextKey).(string)
-	return t
+	if p, ok := c.Locals(csrfContextKey).(*pageTokenFor); ok {
+		return p.token()
+	}
+	return ""
 }
 
 func (h *Handlers) csrfFailed(c *fiber.Ctx, err error) error {

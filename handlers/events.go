@@ -91,10 +91,24 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	// a restarted server) gets the whole panel.
 	if !d.Full && base != "" && base == strconv.FormatUint(d.Base, 10) {
 		c.Set(renderHeader, "delta")
-		return h.render(c, fiber.StatusOK, "Participants", views.RosterDelta(rosterChange(r, d, moderator)))
+		ch := rosterChange(r, d, moderator)
+		forceUnmute(h.cfg.ModeratorCanUnmute, ch.Replaced)
+		for i := range ch.Inserted {
+			ch.Inserted[i].Row.ForcedUnmute = h.cfg.ModeratorCanUnmute
+		}
+		return h.render(c, fiber.StatusOK, "Participants", views.RosterDelta(ch))
 	}
 	c.Set(renderHeader, "full")
-	return h.render(c, fiber.StatusOK, "Participants", views.RosterPanel(rosterView(r, moderator)))
+	v := rosterView(r, moderator)
+	forceUnmute(h.cfg.ModeratorCanUnmute, v.Members)
+	return h.render(c, fiber.StatusOK, "Participants", views.RosterPanel(v))
+}
+
+// forceUnmute marks rows for forced unmute buttons (MODERATOR_CAN_UNMUTE).
+func forceUnmute(on bool, rows []views.MemberRow) {
+	for i := range rows {
+		rows[i].ForcedUnmute = on
+	}
 }
 
 // rosterChange translates the store's delta into the rows to swap; only

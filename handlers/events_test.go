@@ -85,7 +85,7 @@ func TestEventsRenderTheRoster(t *testing.T) {
 	if alice.Find(`[data-testid="member-device"][data-type="screen"]`).Length() != 1 {
 		t.Errorf("got no screen share under its owner")
 	}
-	for _, action := range []string{"audio-unmute", "video-mute", "remove", "lower-hand"} {
+	for _, action := range []string{"ask-unmute", "video-mute", "remove", "remove-block", "lower-hand"} {
 		if first.Find(`[data-action="`+action+`"]`).Length() != 1 {
 			t.Errorf("got no %s button on Bob's row", action)
 		}
@@ -336,5 +336,16 @@ func TestOneChangeInAFullRoomAnswersUnder8KB(t *testing.T) {
 	t.Logf("300 members: full answer %d bytes, a moderator's row %d bytes, post %d bytes, delta answer %d bytes", len(full), len(row), len(post), len(body))
 	if len(body) >= 8<<10 || len(post) >= 2<<10 {
 		t.Errorf("got a %d-byte answer to a %d-byte post, want under 8 KB and 2 KB", len(body), len(post))
+	}
+}
+
+func TestForcedUnmuteButtonsOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, openHosting, func(c *handlers.Config) { c.ModeratorCanUnmute = true })
+	seat := joined(t, e, "Main_Office")
+	_, body := e.events("Main_Office", seat, batch(t, "room-joined.json"))
+	bob := parse(t, body).Find(`[data-member-id="9e2d4c11-8a7b-4f3e-b2c1-5d6e7f8a9b02"]`)
+	if bob.Find(`[data-action="audio-unmute"]`).Length() != 1 || bob.Find(`[data-action="ask-unmute"]`).Length() != 0 {
+		t.Errorf("MODERATOR_CAN_UNMUTE: got no forced unmute button on Bob's row (muted)")
 	}
 }

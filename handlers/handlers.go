@@ -10,6 +10,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/swrooms/swrooms/push"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/views"
@@ -53,6 +54,18 @@ type Config struct {
 	LiveRoomsInterval time.Duration
 	// Limits are the join budgets; zero fields take their defaults.
 	Limits Limits
+	// ModeratorCanUnmute gives moderators SignalWire's member unmute
+	// permissions and forced unmute buttons; without it they ask.
+	ModeratorCanUnmute bool
+	// WriteTimeout bounds writing one response (default 30 s); a stream
+	// gets it anew for every write instead (see stream.go).
+	WriteTimeout time.Duration
+	// StreamHeartbeat is how often an idle stream sends a comment, which
+	// also finds closed tabs (default 15 s).
+	StreamHeartbeat time.Duration
+	// LobbyGrace is how long a waiting guest without an open stream stays
+	// in the lobby (default 10 s).
+	LobbyGrace time.Duration
 }
 
 // Handlers holds the dependencies of every route.
@@ -73,6 +86,9 @@ type Handlers struct {
 	knownRooms *lru.Cache[string, time.Time]
 	live       liveCache
 	joins      *joinLimits
+	broker     Broker
+	rooms      *liveRooms
+	chatLimits *chatLimits
 }
 
 // Deps are what New needs besides the configuration.
@@ -84,6 +100,8 @@ type Deps struct {
 	Status *Status
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Broker carries the rooms' pushed events; nil means one in memory.
+	Broker Broker
 }
 
 // New builds the handlers.
@@ -100,6 +118,18 @@ func New(cfg Config, d Deps) *Handlers {
 	if cfg.LiveRoomsInterval == 0 {
 		cfg.LiveRoomsInterval = 5 * time.Second
 	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
+	if cfg.StreamHeartbeat == 0 {
+		cfg.StreamHeartbeat = 15 * time.Second
+	}
+	if cfg.LobbyGrace == 0 {
+		cfg.LobbyGrace = 10 * time.Second
+	}
+	if d.Broker == nil {
+		d.Broker = push.NewMemory(push.Limits{}, nil)
+	}
 	return &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
@@ -107,10 +137,13 @@ func New(cfg Config, d Deps) *Handlers {
 		log:        d.Log,
 		status:     d.Status,
 		now:        d.Now,
-		sign:       signer{key: cfg.SecretKey},
+		sign:       newSigner(cfg.SecretKey),
 		assets:     newAssets(),
 		knownRooms: mustLRU(10_000),
 		joins:      newJoinLimits(cfg.Limits),
+		broker:     d.Broker,
+		rooms:      newLiveRooms(),
+		chatLimits: newChatLimits(),
 	}
 }
 

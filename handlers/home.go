@@ -27,6 +27,7 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 	if u := c.Query("user"); u != "" {
 		p.User, _ = normalizeUser(u)
 	}
+	p.LobbyOff = c.Query("lobby") == "off"
 	return h.render(c, fiber.StatusOK, "Start a room", views.Home(p))
 }
 
@@ -46,11 +47,13 @@ func (h *Handlers) picker(c *fiber.Ctx, isHost bool) views.Picker {
 // field being typed in, swapped in place by htmx.
 func (h *Handlers) validateField(c *fiber.Ctx) error {
 	var field, msg string
-	switch {
-	case c.Request().PostArgs().Has("room"):
+	// htmx names the field that changed; a form posts every field, so
+	// without the header the first present one would answer for all.
+	switch trigger := c.Get("HX-Trigger-Name"); {
+	case trigger == "room" || (trigger == "" && c.Request().PostArgs().Has("room")):
 		field = "room"
 		_, msg = normalizeRoom(c.FormValue("room"))
-	case c.Request().PostArgs().Has("user"):
+	case trigger == "user" || (trigger == "" && c.Request().PostArgs().Has("user")):
 		field = "user"
 		_, msg = normalizeUser(c.FormValue("user"))
 	default:
@@ -69,6 +72,7 @@ func (h *Handlers) createRoom(c *fiber.Ctx) error {
 	room, p.Errors["room"] = normalizeRoom(c.FormValue("room"))
 	user, p.Errors["user"] = normalizeUser(c.FormValue("user"))
 	p.Room, p.User = room, user
+	p.LobbyOff = c.FormValue("lobby") == ""
 
 	if p.NeedPasscode {
 		given := c.FormValue("passcode")
@@ -89,6 +93,7 @@ func (h *Handlers) createRoom(c *fiber.Ctx) error {
 	if err := h.ensureRoom(c.UserContext(), room); err != nil {
 		return withAction(err, "/?room="+url.QueryEscape(room)+"&user="+url.QueryEscape(user), "Try again")
 	}
+	h.setLobby(room, !p.LobbyOff)
 	h.setHostSession(c, hs.with(room))
 	return h.redirect(c, "/rooms/"+url.PathEscape(room)+"?user="+url.QueryEscape(user))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 
@@ -31,11 +32,15 @@ func guestPermissions() []signalwire.Permission {
 }
 
 // moderatorPermissions: the guest's, plus control of other members and of
-// the room (the original demo's nine are all here).
-func moderatorPermissions() []signalwire.Permission {
-	return append(guestPermissions(),
-		signalwire.PermMemberAudioMute, signalwire.PermMemberAudioUnmute,
-		signalwire.PermMemberVideoMute, signalwire.PermMemberVideoUnmute,
+// the room. Unmuting someone else is left out unless forcedUnmute
+// (MODERATOR_CAN_UNMUTE): moderators ask instead, and SignalWire enforces
+// it. With it, the original demo's nine are all here.
+func moderatorPermissions(forcedUnmute bool) []signalwire.Permission {
+	p := append(guestPermissions(), signalwire.PermMemberAudioMute, signalwire.PermMemberVideoMute)
+	if forcedUnmute {
+		p = append(p, signalwire.PermMemberAudioUnmute, signalwire.PermMemberVideoUnmute)
+	}
+	return append(p,
 		signalwire.PermMemberRemove, signalwire.PermMemberLowerHand,
 		signalwire.PermRoomListAvailableLayouts, signalwire.PermRoomSetLayout,
 		signalwire.PermRoomLock, signalwire.PermRoomUnlock,
@@ -53,12 +58,16 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 	}
 	hs, ok := h.lastingHostSession(c)
 	if !ok || !hs.has(room) {
-		return forbidden("Only the host of "+room+" can open this page. If you are the host, start the room from the room picker; if you are a guest, ask the host for an invite link.",
-			"/?room="+url.QueryEscape(room), "Start this room")
+		msg := "Only the host of " + room + " can open this page. If you are the host, start the room from the room picker; if you are a guest, ask the host for an invite link."
+		if h.cfg.Sandbox {
+			// The usual cause in a sandbox: it restarted with a new random key.
+			msg += " In sandbox mode the app makes a new secret key every time it starts, so a restart ends host sessions and invite links: start the room again."
+		}
+		return forbidden(msg, "/?room="+url.QueryEscape(room), "Start this room")
 	}
 	h.setHostSession(c, hs) // renewed: the page works pageLife from now
 	user, _ := normalizeUser(c.Query("user"))
-	inv := h.sign.newInvite(room, h.now().Add(h.cfg.InviteTTL))
+	inv := h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), h.inviteVersion(room))
 	p := views.RoomPage{
 		Room:          room,
 		Role:          views.RoleModerator,
@@ -76,16 +85,24 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 // guestRoom handles "GET /guest?room=&exp=&sig=": the guest page for a
 // valid invite, or a 403 page. It never creates a room.
 func (h *Handlers) guestRoom(c *fiber.Ctx) error {
-	inv, ok := h.sign.checkInvite(c.Query("room"), c.Query("exp"), c.Query("sig"), h.now())
-	if !ok {
-		return forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
+	inv, ok := h.sign.checkInviteV(c.Query("room"), c.Query("exp"), c.Query("sig"), c.Query("v"), h.now())
+	if ok && inv.V < h.inviteVersion(inv.Room) {
+		return inviteReplaced()
 	}
+	if !ok {
+		msg := "This invite link is not valid or has expired. Ask the host for a new invite link."
+		if h.cfg.Sandbox {
+			msg += " In sandbox mode the app makes a new secret key every time it starts, so a restart ends invite links."
+		}
+		return forbidden(msg, "", "")
+	}
+	h.guestID(c) // the browser's identity, which a block names
 	user, _ := normalizeUser(c.Query("user"))
 	p := views.RoomPage{
 		Room:      inv.Room,
 		Role:      views.RoleGuest,
 		User:      user,
-		Config:    h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig}),
+		Config:    h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
 		SDKURL:    h.assets.SDK,
 		IslandURL: h.assets.Room,
 	}
@@ -98,7 +115,7 @@ func (h *Handlers) islandConfig(c *fiber.Ctx, room, role, user string, inv *view
 	return views.IslandConfig{
 		Room: room, Role: role, User: user,
 		TokenURL: base + "/token", EventsURL: base + "/events", JoinFailedURL: base + "/join-failed",
-		CSRF: csrfToken(c), Invite: inv,
+		CSRF: csrfToken(c), Invite: inv, Sandbox: h.cfg.Sandbox,
 	}
 }
 
@@ -107,6 +124,7 @@ func inviteURL(inv invite) string {
 	q.Set("room", inv.Room)
 	q.Set("exp", strconv.FormatInt(inv.Exp, 10))
 	q.Set("sig", inv.Sig)
+	inviteQuery(q, inv)
 	return "/guest?" + q.Encode()
 }
 
@@ -131,6 +149,8 @@ type tokenRequest struct {
 	// AudioMuted and VideoMuted join with the microphone or camera off.
 	AudioMuted bool `json:"audio_muted"`
 	VideoMuted bool `json:"video_muted"`
+	// Lobby is the lobby ticket of a guest the lobby admitted.
+	Lobby string `json:"lobby"`
 }
 
 // tokenResponse carries the room token to the island, with the seat
@@ -165,17 +185,22 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 	role, perms := "", []signalwire.Permission(nil)
 	switch {
 	case req.Invite != nil:
-		inv, ok := h.sign.checkInvite(req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, h.now())
-		if !ok || inv.Room != room {
-			return forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
+		if _, err := h.checkInvite(room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V)); err != nil {
+			return err
+		}
+		// Blocked guests never, and with the lobby on only once admitted.
+		if err := h.admitGuest(c, room, user, req.Lobby); err != nil {
+			return err
 		}
 		role, perms = views.RoleGuest, guestPermissions()
-	case h.isHostOf(c, room):
-		role, perms = views.RoleModerator, moderatorPermissions()
-		hs, _ := h.hostSession(c)
-		h.setHostSession(c, hs) // used, so renewed
 	default:
-		return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
+		// The session is opened once, checked and renewed.
+		hs, ok := h.hostSession(c)
+		if !ok || !hs.has(room) {
+			return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
+		}
+		role, perms = views.RoleModerator, moderatorPermissions(h.cfg.ModeratorCanUnmute)
+		h.setHostSession(c, hs) // used, so renewed
 	}
 	if err := h.spendRoomJoin(room); err != nil {
 		return err
@@ -196,6 +221,8 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		return fmt.Errorf("room token for %q: %w", room, err)
 	}
 	st := seat{Room: room, Role: role, ID: randomID(12), Exp: h.now().Add(seatTTL).Unix()}
-	h.log.Info("join", "room", room, "role", role, "seat", st.ID)
+	h.seatTaken(c, st, user)
+	// LogAttrs: typed attributes, no boxing into []any for every join.
+	h.log.LogAttrs(c.UserContext(), slog.LevelInfo, "join", slog.String("room", room), slog.String("role", role), slog.String("seat", st.ID))
 	return c.JSON(tokenResponse{Token: tok, Seat: h.sign.encodeSeat(st), Role: role, User: user})
 }

@@ -28,7 +28,7 @@ func NewApp(h *Handlers) *fiber.App {
 		CaseSensitive:           true,
 		BodyLimit:               bodyLimit,
 		ReadTimeout:             15 * time.Second,
-		WriteTimeout:            30 * time.Second,
+		WriteTimeout:            h.cfg.WriteTimeout, // 30 s; streams move their own deadline (stream.go)
 		IdleTimeout:             120 * time.Second,
 		ErrorHandler:            h.handleError,
 		DisableStartupMessage:   true,
@@ -83,6 +83,7 @@ func NewApp(h *Handlers) *fiber.App {
 	addrs := newClientAddrs(h.cfg.TrustedProxies)
 
 	app.Get("/", h.home)
+	app.Get("/setup", h.setup)
 	app.Post("/rooms/validate", h.validateField)
 	app.Post("/rooms", limiter.New(limiter.Config{
 		// Counts failed posts only: a wrong passcode, typed again and again.
@@ -109,6 +110,18 @@ func NewApp(h *Handlers) *fiber.App {
 		LimitReached: h.tooManyJoins,
 	}), h.joinFailed)
 	app.Get("/rooms/:room/gone", h.roomGone)
+	// Issue 16: the push channel and what it carries (stream.go, lobby.go,
+	// chat.go, moderation.go).
+	app.Get("/rooms/:room/stream", h.roomStream)
+	app.Post("/rooms/:room/stream-ticket", h.streamTicket)
+	app.Post("/rooms/:room/lobby", h.knock)
+	app.Post("/rooms/:room/lobby/:action", h.lobbyAction)
+	app.Post("/rooms/:room/chat", h.postChat)
+	app.Post("/rooms/:room/block", h.blockMember)
+	app.Post("/rooms/:room/invite", h.revokeInvite)
+	app.Post("/rooms/:room/ask-unmute", h.askUnmute)
+	app.Post("/rooms/:room/ask-video-unmute", h.askUnmute)
+	app.Post("/rooms/:room/unmute-answer", h.unmuteAnswer)
 	app.Get("/guest", h.guestRoom)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })

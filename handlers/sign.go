@@ -1,11 +1,8 @@
 package handlers
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"strings"
@@ -16,39 +13,51 @@ import (
 
 // signer makes and checks HMAC-SHA256 signatures with SECRET_KEY. Every
 // signature names its purpose, so an invite can never pass for a cookie.
-type signer struct{ key []byte }
+// Build it with newSigner; a signer without a pool keys a new HMAC for
+// every signature (tests build those).
+type signer struct {
+	key  []byte
+	macs *macPool
+}
+
+func newSigner(key []byte) signer { return signer{key: key, macs: newMACPool(key)} }
 
 // mac length-prefixes each part so that ("ab","c") and ("a","bc") differ.
-func (s signer) mac(purpose string, parts ...string) []byte {
-	m := hmac.New(sha256.New, s.key)
-	var n [8]byte
-	for _, p := range append([]string{purpose}, parts...) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
-		m.Write(n[:])
-		m.Write([]byte(p))
+func (s signer) mac(purpose string, parts ...string) [macSize]byte {
+	if s.macs == nil {
+		s.macs = newMACPool(s.key)
 	}
-	return m.Sum(nil)
+	return s.macs.sum(purpose, parts...)
 }
 
 func (s signer) sign(purpose string, parts ...string) string {
-	return base64.RawURLEncoding.EncodeToString(s.mac(purpose, parts...))
+	sum := s.mac(purpose, parts...)
+	var b [64]byte
+	return string(appendSig(b[:0], &sum))
 }
 
 // verify compares in constant time.
 func (s signer) verify(sig, purpose string, parts ...string) bool {
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		return false
-	}
-	return hmac.Equal(got, s.mac(purpose, parts...))
+	sum := s.mac(purpose, parts...)
+	return equalSig(sig, &sum)
 }
 
 // seal joins fields, their expiry and a signature over all of them with
 // ".", which no field may contain. Host cookies, seat credentials and CSRF
 // tokens are all sealed values; open is their one parser.
 func (s signer) seal(purpose string, exp int64, fields ...string) string {
-	parts := append(append([]string{}, fields...), strconv.FormatInt(exp, 10))
-	return strings.Join(parts, ".") + "." + s.sign(purpose, parts...)
+	var e [20]byte
+	parts := append(fields[:len(fields):len(fields)], string(strconv.AppendInt(e[:0], exp, 10)))
+	sum := s.mac(purpose, parts...)
+	n := 1 + base64.RawURLEncoding.EncodedLen(macSize)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, p := range parts {
+		b = append(append(b, p...), '.')
+	}
+	return string(appendSig(b, &sum))
 }
 
 // open checks a sealed value of n fields: its shape, its signature, then
@@ -71,28 +80,56 @@ func randomID(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// invite is a signed guest link's parts.
+// invite is a signed guest link's parts. V is the room's invite key
+// version when the link was made: "New invite link" raises the room's
+// version, and links of an older one are refused. Version 0 is signed
+// without it, as links were before versions existed.
 type invite struct {
 	Room string
 	Exp  int64
 	Sig  string
+	V    int
 }
 
-func (s signer) newInvite(room string, exp time.Time) invite {
+func (s signer) newInvite(room string, exp time.Time) invite { return s.newInviteV(room, exp, 0) }
+
+func (s signer) newInviteV(room string, exp time.Time, v int) invite {
 	e := exp.Unix()
-	return invite{Room: room, Exp: e, Sig: s.sign("invite", room, strconv.FormatInt(e, 10))}
+	return invite{Room: room, Exp: e, Sig: s.sign("invite", inviteParts(room, strconv.FormatInt(e, 10), v)...), V: v}
+}
+
+func inviteParts(room, exp string, v int) []string {
+	if v == 0 {
+		return []string{room, exp}
+	}
+	return []string{room, exp, strconv.Itoa(v)}
 }
 
 // checkInvite takes the link's raw values; exp is checked as it was signed.
 func (s signer) checkInvite(room, exp, sig string, now time.Time) (invite, bool) {
+	return s.checkInviteV(room, exp, sig, "", now)
+}
+
+// checkInviteV is checkInvite for a link that may carry a version (v, ""
+// or "0" for none). It checks the signature, not whether the version is
+// still the room's current one.
+func (s signer) checkInviteV(room, exp, sig, v string, now time.Time) (invite, bool) {
+	ver := 0
+	if v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || strconv.Itoa(n) != v {
+			return invite{}, false
+		}
+		ver = n
+	}
 	e, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || room == "" || !s.verify(sig, "invite", room, exp) {
+	if err != nil || room == "" || !s.verify(sig, "invite", inviteParts(room, exp, ver)...) {
 		return invite{}, false
 	}
 	if strconv.FormatInt(e, 10) != exp || now.Unix() >= e {
 		return invite{}, false
 	}
-	return invite{Room: room, Exp: e, Sig: sig}, true
+	return invite{Room: room, Exp: e, Sig: sig, V: ver}, true
 }
 
 // Host sessions. The cookie says "this browser proved it may host" and

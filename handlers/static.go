@@ -19,6 +19,7 @@ import (
 const (
 	vendorHTMX = "/public/vendor/htmx-2.0.11.min.js"
 	vendorSDK  = "/public/vendor/signalwire-js-3.30.0.umd.js"
+	vendorSSE  = "/public/vendor/htmx-ext-sse-2.2.4.min.js"
 )
 
 // newAssets builds the versioned URLs: our own files get a content hash in
@@ -30,6 +31,7 @@ func newAssets() views.Assets {
 		HTMX:    vendorHTMX,
 		Favicon: versioned("favicon.svg"),
 		SDK:     vendorSDK,
+		SSE:     vendorSSE,
 		Room:    versioned("js/room.js"),
 	}
 }

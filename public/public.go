@@ -9,7 +9,7 @@ import (
 	"io/fs"
 )
 
-//go:embed css js vendor favicon.svg
+//go:embed css js img vendor favicon.svg
 var files embed.FS
 
 // FS returns the embedded static files.

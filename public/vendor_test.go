@@ -89,3 +89,23 @@ func TestVendoredSDKIsThePinnedPackage(t *testing.T) {
 		t.Errorf("vendor/signalwire-js-3.30.0.umd.js differs from node_modules/@signalwire/js/dist/index.umd.js; run task vendor")
 	}
 }
+
+// TestVendoredSSEExtensionIsPinned: htmx's SSE extension (htmx-ext-sse
+// 2.2.4, issue 16) is vendored under its pinned name, listed in SHA256SUMS
+// (checked above) and is the extension itself, which the room page's
+// streams need.
+func TestVendoredSSEExtensionIsPinned(t *testing.T) {
+	b, err := fs.ReadFile(FS(), "vendor/htmx-ext-sse-2.2.4.min.js")
+	if err != nil {
+		t.Fatalf("reading the vendored SSE extension: %v", err)
+	}
+	for _, want := range []string{`htmx.defineExtension("sse"`, "createEventSource", "sse-swap"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("vendor/htmx-ext-sse-2.2.4.min.js lacks %q", want)
+		}
+	}
+	sums, _ := fs.ReadFile(FS(), "vendor/SHA256SUMS")
+	if !bytes.Contains(sums, []byte("  htmx-ext-sse-2.2.4.min.js\n")) {
+		t.Errorf("SHA256SUMS does not list htmx-ext-sse-2.2.4.min.js")
+	}
+}

@@ -15,13 +15,14 @@ func csrfHeaders(token string) string {
 	return string(b)
 }
 
-// deviceLabel names a screen share or extra device for the roster.
-func deviceLabel(d MemberRow) string {
+// deviceLabel names a screen share or extra device for the roster by its
+// owner: "Ada's screen", not the owner's name again.
+func deviceLabel(owner string, d MemberRow) string {
 	switch d.Type {
 	case "screen":
-		return "Screen share"
+		return possessive(owner) + " screen"
 	case "device":
-		return "Extra device: " + d.Name
+		return possessive(owner) + " other device"
 	}
 	return d.Name
 }
@@ -39,4 +40,21 @@ func insertAt(before string) string {
 		return "beforeend:#roster-list"
 	}
 	return "beforebegin:#" + RowID(before)
+}
+
+// memberLabel is how buttons name a member: its name, or for a screen
+// share or device, its owner's.
+func memberLabel(m MemberRow, owner string) string {
+	if owner == "" {
+		return m.Name
+	}
+	return deviceLabel(owner, m)
+}
+
+// deviceIcon is the sprite symbol of a screen share or extra device row.
+func deviceIcon(d MemberRow) string {
+	if d.Type == "screen" {
+		return "screen"
+	}
+	return "camera"
 }

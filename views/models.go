@@ -3,6 +3,8 @@
 // plain view models below.
 package views
 
+import "github.com/a-h/templ"
+
 // Shell is what the layout needs on every page.
 type Shell struct {
 	Title     string
@@ -21,10 +23,13 @@ type Assets struct {
 	// SDK is the vendored SignalWire SDK, in every mode.
 	SDK  string
 	Room string
+	// SSE is htmx's SSE extension, after htmx.
+	SSE string
 }
 
-// SetupURL is where the sandbox banner sends people who want a real space.
-const SetupURL = "https://github.com/swrooms/swrooms#setup-with-a-real-signalwire-space"
+// SetupURL is where the sandbox banner sends people who want a real space:
+// the app's own setup page, rendered from the README's steps.
+const SetupURL = "/setup"
 
 // HTMXConfig makes htmx work under a strict Content-Security-Policy (no
 // eval, no injected <style>) and lets 4xx and 5xx answers swap in, since the
@@ -58,6 +63,9 @@ type Picker struct {
 	Errors    FieldErrors
 	// FormError is a problem with the form as a whole.
 	FormError string
+	// LobbyOff unticks "Guests wait in a lobby" (?lobby=off, or a post
+	// without it).
+	LobbyOff bool
 }
 
 // FieldErrors maps a form field's name to what is wrong with it.
@@ -98,6 +106,45 @@ type RoomPage struct {
 	// an ES module.
 	SDKURL    string
 	IslandURL string
+	// Tabs are the side panel's tabs, first one shown; nil means
+	// DefaultTabs(Role).
+	Tabs []PanelTab
+	// PrejoinExtra, when set, is rendered in the pre-join card above Join
+	// (a waiting-room notice, for example).
+	PrejoinExtra templ.Component
+}
+
+// PanelTab is one tab of the room page's side panel.
+type PanelTab struct {
+	// ID names the tab: the tab button is #tab-<ID>, its panel
+	// #panel-<ID> with data-panel="<ID>".
+	ID    string
+	Label string
+	// Icon is a symbol of public/img/icons.svg, for the toolbar button.
+	Icon string
+	// Toolbar puts a button opening this tab in the toolbar.
+	Toolbar bool
+	// Panel renders the tab's panel; nil for the roster's own tabs
+	// (people, controls), which the roster fragment renders.
+	Panel templ.Component
+}
+
+// DefaultTabs are the side panel's tabs for a role: People for everyone,
+// Room controls for moderators.
+func DefaultTabs(role string) []PanelTab {
+	tabs := []PanelTab{{ID: "people", Label: "People", Icon: "people", Toolbar: true}}
+	if role == RoleModerator {
+		tabs = append(tabs, PanelTab{ID: "controls", Label: "Room controls", Icon: "sliders"})
+	}
+	return tabs
+}
+
+// tabsOf is the page's tabs, defaulted.
+func tabsOf(p RoomPage) []PanelTab {
+	if p.Tabs != nil {
+		return p.Tabs
+	}
+	return DefaultTabs(p.Role)
 }
 
 // IslandConfig is handed to the JS island as JSON. It holds no token: the
@@ -113,6 +160,13 @@ type IslandConfig struct {
 	JoinFailedURL string  `json:"joinFailedURL"`
 	CSRF          string  `json:"csrf"`
 	Invite        *Invite `json:"invite,omitempty"`
+	// Sandbox says that a restart of the server ends host sessions and
+	// invite links (a random SECRET_KEY per start), for the end screen.
+	Sandbox bool `json:"sandbox,omitempty"`
+	// LayoutNames are SignalWire's layout ids in words (the room page fills
+	// it in), so that the island's layout picker says what the server's
+	// "Layout:" line says.
+	LayoutNames map[string]string `json:"layoutNames,omitempty"`
 }
 
 // Invite is a guest link's signed parts, which the guest's token request
@@ -121,6 +175,8 @@ type Invite struct {
 	Room string `json:"room"`
 	Exp  int64  `json:"exp"`
 	Sig  string `json:"sig"`
+	// V is the room's invite key version the link was signed with.
+	V int `json:"v,omitempty"`
 }
 
 // Roster is the panel the server renders from the SDK's events: room
@@ -181,4 +237,7 @@ type MemberRow struct {
 	Talking    bool
 	HandRaised bool
 	Children   []MemberRow
+	// ForcedUnmute offers moderators Unmute and Start video
+	// (MODERATOR_CAN_UNMUTE) instead of asking.
+	ForcedUnmute bool
 }

@@ -60,8 +60,11 @@ func TestRosterRowsCarryStateAsAttributesAndText(t *testing.T) {
 			t.Errorf("got no text for %s: state must not be colour alone", id)
 		}
 	}
-	if got := first.Find(`[data-action="audio-unmute"]`).Length(); got != 1 {
-		t.Errorf("got %d unmute buttons for a muted member, want 1", got)
+	if got := first.Find(`[data-action="ask-unmute"]`).Length(); got != 1 {
+		t.Errorf("got %d ask-unmute buttons for a muted member, want 1", got)
+	}
+	if got := first.Find(`[data-action="audio-unmute"]`).Length(); got != 0 {
+		t.Errorf("got %d forced unmute buttons without MODERATOR_CAN_UNMUTE, want 0", got)
 	}
 	if first.Find(`[data-action="lower-hand"]`).Length() != 1 {
 		t.Errorf("got no lower-hand button for a raised hand")

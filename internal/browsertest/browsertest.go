@@ -91,8 +91,12 @@ func run(m *testing.M) int {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		// Synthetic camera and microphone, granted without a prompt, so
-		// getUserMedia and device pickers work headless.
-		chromedp.Flag("use-fake-device-for-media-stream", true),
+		// getUserMedia and device pickers work headless. device-count=2
+		// gives two of each (cameras fake_device_0 and _1, microphones and
+		// speakers "Fake Audio Input/Output 1" and "2" besides the
+		// defaults), so that switching devices in a call is testable
+		// (verified on Chromium 148; see TESTING.md).
+		chromedp.Flag("use-fake-device-for-media-stream", "device-count=2"),
 		chromedp.Flag("use-fake-ui-for-media-stream", true),
 		// WebRTC to a relay fake on loopback: without this flag a machine
 		// with only a loopback interface gathers no ICE candidates, and the

@@ -3,11 +3,13 @@
 // normalised and forwarded through the channel), the end of a call and the
 // way back in, and the report of a join the SDK refused.
 
+import { announce, handRaised, rosterName } from './announce.js';
 import { canSwapDelta, openChannel, swapRoster } from './channel.js';
+import { showEnd } from './endscreen.js';
 import * as wire from './normalise.js';
 import { joinMedia, joinMuted, speakerId } from './prejoin.js';
 import { subscriber } from './sdk.js';
-import { byId, byTestId, callStatus, reason, show } from './ui.js';
+import { byId, byTestId, connectionStatus, reason, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
 /** @typedef {import('./sdk.js').ScreenShare} ScreenShare */
@@ -20,6 +22,7 @@ import { byId, byTestId, callStatus, reason, show } from './ui.js';
  * @typedef {object} Hooks
  * @property {(rs: RoomSession) => void} joined the call is on
  * @property {() => void} selfChanged the self member's state (or the screen share) changed
+ * @property {() => void} swapping the roster panel is about to be swapped
  * @property {() => void} swapped the roster panel was swapped
  * @property {() => void} ended the call is over for this page
  */
@@ -36,6 +39,12 @@ export const call = {
   leaving: false,
   /** Set while this page ends the meeting, so the end is not told as a removal. */
   ending: false,
+  /** The room's session ended (room.ended came): the host ended the meeting. */
+  roomEnded: false,
+  /** This member was removed (its own member.left came while not leaving). */
+  removed: false,
+  /** Set while this page mutes itself, so that the mute is not told as the host's. */
+  mutingSelf: false,
 };
 
 /** @type {Config} */
@@ -62,6 +71,7 @@ async function requestToken(user) {
   /** @type {Record<string, unknown>} */
   const body = { user, ...joinMuted() };
   if (config.invite) body.invite = config.invite;
+  if (lobby.ticket) body.lobby = lobby.ticket; // issue 16: admitted from the lobby
   let res;
   try {
     res = await fetch(config.tokenURL, {
@@ -108,6 +118,7 @@ export async function startCall(user, fail, again = false) {
     fail(reason(err));
     return false;
   }
+  lobby.seat = grant.seat;
   const speaker = speakerId();
   // No audio/video here: 3.30 deprecates them on the constructor (and warns);
   // they go to join() below.
@@ -116,7 +127,7 @@ export async function startCall(user, fail, again = false) {
     rootElement: byId('video-root'),
     ...(speaker ? { speakerId: speaker } : {}),
   });
-  Object.assign(call, { session: rs, leaving: false, ending: false, screenShare: null, selfId: '' });
+  Object.assign(call, { session: rs, leaving: false, ending: false, roomEnded: false, removed: false, screenShare: null, selfId: '' });
   openEventChannel(rs, grant.seat);
   subscribe(rs); // before join(), so that room.joined is not missed
   try {
@@ -139,6 +150,9 @@ export async function startCall(user, fail, again = false) {
   if (call.session !== rs) return false;
   byId('call').hidden = false;
   byTestId('call-status')?.setAttribute('hidden', '');
+  // Focus to the stage, which says what it is: a screen reader hears that
+  // the call started, and Tab goes on to the panel and the toolbar.
+  byId('stage').focus();
   hooks.selfChanged();
   hooks.joined(rs);
   return true;
@@ -157,11 +171,16 @@ function openEventChannel(rs, seat) {
     seat,
     delta: canSwapDelta(),
     swap: (html, render) => {
+      // The call is over: its roster is not shown again (the end screen
+      // replaced it), whatever the last answers say.
+      if (call.session !== rs) return;
+      hooks.swapping();
       swapRoster(html, render);
       hooks.swapped();
     },
     snapshot: () => snapshot(rs),
     say: (msg) => show('action-error', msg),
+    stopped: (status) => serverForgot(rs, status),
   });
 }
 
@@ -204,13 +223,29 @@ function subscribe(rs) {
     if (data.members) noteSelf(data.members);
     send('room.joined', data);
   });
-  on('member.joined', (p) => send('member.joined', wire.memberJoined(p)));
+  on('member.joined', (p) => {
+    const data = wire.memberJoined(p);
+    if (data && data.member.type === 'member' && data.member.id !== call.selfId) announce(`${data.member.name || 'Someone'} joined.`);
+    send('member.joined', data);
+  });
   on('member.updated', (p) => {
     const data = wire.memberUpdated(p);
-    if (data) noteSelf([data.member]);
+    if (data) {
+      noteSelf([data.member]);
+      noteHand(data.member);
+    }
     send('member.updated', data);
   });
-  on('member.left', (p) => send('member.left', wire.memberLeft(p)));
+  on('member.left', (p) => {
+    const data = wire.memberLeft(p);
+    if (data && data.member.id === call.selfId && !call.leaving && !call.ending && !call.roomEnded) call.removed = true;
+    // The SDK's payload names the member; else the row, still there before the swap.
+    const who = wire.member(p?.member);
+    if (data && data.member.id !== call.selfId && (who?.type ?? 'member') === 'member') {
+      announce(`${who?.name || rosterName(data.member.id) || 'Someone'} left.`);
+    }
+    send('member.left', data);
+  });
   on('member.talking', (p) => send('member.talking', wire.memberTalking(p)));
   on('room.updated', (p) => send('room.updated', wire.roomUpdated(p)));
   on('layout.changed', (p) => send('layout.changed', wire.layoutChanged(p)));
@@ -222,15 +257,14 @@ function subscribe(rs) {
     callEnded('room.left', p?.reason);
   });
   on('room.ended', () => {
+    call.roomEnded = true;
     send('room.ended', wire.roomEnded());
     callEnded('room.ended');
   });
   // The media connection drops and recovers by itself; say so while it does.
-  on('media.reconnecting', () => callStatus('Connection lost. Reconnecting…', false));
-  on('media.disconnected', () => callStatus('Connection lost. Reconnecting…', false));
-  on('media.connected', () => {
-    if (!call.leaving) byTestId('call-status')?.setAttribute('hidden', '');
-  });
+  on('media.reconnecting', () => connectionStatus('Connection lost. Reconnecting…'));
+  on('media.disconnected', () => connectionStatus('Connection lost. Reconnecting…'));
+  on('media.connected', () => connectionStatus(''));
 }
 
 /**
@@ -253,11 +287,32 @@ function sessionMemberId(rs) {
 function noteSelf(members) {
   const self = members.find((m) => m.id === call.selfId);
   if (!self) return;
+  if (self.audio_muted === true && !call.self.audioMuted && !call.mutingSelf) announce('The host muted you.');
   if (self.audio_muted !== undefined) call.self.audioMuted = self.audio_muted;
   if (self.video_muted !== undefined) call.self.videoMuted = self.video_muted;
   if (self.handraised !== undefined) call.self.handraised = self.handraised;
   hooks.selfChanged();
 }
+
+/**
+ * Tells a moderator who raised a hand (not for their own hand).
+ * @param {WireMember} m
+ */
+function noteHand(m) {
+  if (config.role !== 'moderator' || m.id === call.selfId || m.handraised !== true) return;
+  const row = document.querySelector(`[data-testid="member"][data-member-id="${CSS.escape(m.id)}"]`);
+  if (row instanceof HTMLElement && row.dataset.handRaised === 'true') return; // up already
+  // One raise may come as more than one update before the row shows it.
+  const last = handsTold.get(m.id) || 0;
+  if (Date.now() - last < 5000) return;
+  handsTold.set(m.id, Date.now());
+  if (handsTold.size > 500) handsTold.clear();
+  handRaised(m.name || rosterName(m.id));
+}
+
+/** When each member's raised hand was last told, so one raise is told once. */
+/** @type {Map<string, number>} */
+const handsTold = new Map();
 
 /**
  * Sends room.left itself, for an SDK that did not emit it on leave().
@@ -270,27 +325,49 @@ export function leftWithoutEvent(rs) {
 }
 
 /**
- * The call is over for this page: say why, and offer to rejoin. The channel
- * stays open until the next join, so that room.left still reaches the server.
+ * The call is over for this page: the end screen says why and offers
+ * what can work from there. The channel stays open until the next join,
+ * so that room.left still reaches the server.
  * @param {'room.left' | 'room.ended'} name
  * @param {string} [why] the SDK's leave reason
  */
 function callEnded(name, why) {
-  const { leaving, ending } = call;
+  const { leaving, ending, removed, roomEnded } = call;
   Object.assign(call, { session: null, screenShare: null });
   byId('call').hidden = true;
   hooks.ended();
+  const moderator = config.role === 'moderator';
   if (leaving) {
-    callStatus('You left the call.', true);
+    showEnd('left', { rejoin: true });
   } else if (ending) {
-    callStatus('You ended the meeting for everyone.', true);
+    showEnd('ended-self', { rejoin: true });
   } else if (why === 'RECONNECTION_ATTEMPT_TIMEOUT') {
-    callStatus('The connection to the call was lost.', true);
-  } else if (name === 'room.ended') {
-    callStatus('The meeting has ended.', true);
+    showEnd('lost', { rejoin: true });
+  } else if (roomEnded || name === 'room.ended') {
+    // A host may start the meeting again; a guest would be alone in it.
+    showEnd('ended', { rejoin: moderator });
+  } else if (removed) {
+    showEnd('removed', { rejoin: false });
   } else {
-    callStatus('You are no longer in the call. The host may have removed you or ended the meeting.', true);
+    showEnd('unknown', { rejoin: true });
   }
+}
+
+/**
+ * The server no longer takes this call's events: its seat is not valid
+ * any more (403: the server restarted with another key, or the page is
+ * older than a day) or another join replaced it (409). The call is ended
+ * here, since the page could not show who is in it.
+ * @param {RoomSession} rs
+ * @param {number} status
+ */
+function serverForgot(rs, status) {
+  if (call.session !== rs) return;
+  Object.assign(call, { session: null, screenShare: null });
+  rs.leave().catch(() => {}); // the SDK may be cut off already
+  byId('call').hidden = true;
+  hooks.ended();
+  showEnd(status === 409 ? 'replaced' : 'restarted', { rejoin: false, sandbox: Boolean(config.sandbox) });
 }
 
 /**
@@ -303,9 +380,10 @@ export async function rejoin(button) {
   show('call-status-text', 'Joining again…');
   const muted = joinMuted();
   call.self = { audioMuted: muted.audio_muted, videoMuted: muted.video_muted, handraised: false };
-  const ok = await startCall(user, (msg) => callStatus(msg, true));
+  const ok = await startCall(user, (msg) => show('call-status-text', msg));
   button.disabled = false;
   if (ok) byTestId('call-status')?.setAttribute('hidden', '');
+  else button.focus();
 }
 
 /**
@@ -353,4 +431,19 @@ function errorCode(err) {
   const o = /** @type {{code?: unknown, name?: unknown, jsonrpc?: {code?: unknown}}} */ (err);
   const code = o.code ?? o.jsonrpc?.code ?? o.name;
   return typeof code === 'string' || typeof code === 'number' ? String(code).slice(0, 64) : '';
+}
+
+// Issue 16 hooks, for lobby.js and stream.js: the lobby ticket a guest's
+// token request carries once admitted, and the seat credential of the
+// page's current call, which the stream and the moderators' actions use.
+const lobby = { ticket: '', seat: '' };
+
+/** Sets the lobby ticket the next token requests carry. @param {string} ticket */
+export function setLobbyTicket(ticket) {
+  lobby.ticket = ticket;
+}
+
+/** The seat credential of the page's latest join, '' before one. */
+export function currentSeat() {
+  return lobby.seat;
 }

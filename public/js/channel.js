@@ -39,6 +39,7 @@ const LIST_EVENTS = new Set(['room.joined', 'members.snapshot']);
  * @property {() => Promise<object | null>} snapshot the data of a members.snapshot
  *   event from getMembers(); null when there is no call any more; throws to be asked again later
  * @property {(message: string) => void} say shows a sentence about the roster to the user
+ * @property {(status: number) => void} [stopped] the server refused the channel for good (403 or 409)
  * @property {boolean} [delta] whether delta answers can be applied; without, the
  *   channel never sends X-Roster-Base, so every answer is full
  * @property {Partial<typeof LIMITS>} [limits]
@@ -249,10 +250,12 @@ export function openChannel(opts) {
   function refused(status, batch) {
     if (status === 403) {
       stopped = true;
-      opts.say('This call can no longer update the participant list. Reload the page and join again.');
+      if (opts.stopped) opts.stopped(status);
+      else opts.say('This call can no longer update the participant list. Reload the page and join again.');
     } else if (status === 409) {
       stopped = true;
-      opts.say('This call was replaced by a newer one, in this or another tab. Reload the page and join again.');
+      if (opts.stopped) opts.stopped(status);
+      else opts.say('This call was replaced by a newer one, in this or another tab. Reload the page and join again.');
     } else if (status === 422) {
       opts.say('This room has more people than the participant list can show.');
     } else if (!(status === 413 && batch[0].name === 'members.snapshot')) {

@@ -4,6 +4,7 @@
 // the invite link's copy button.
 
 import { call, leftWithoutEvent, rejoin } from './call.js';
+import { restoreFocus } from './focus.js';
 import { byTestId, reason, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
@@ -14,7 +15,16 @@ import { byTestId, reason, show } from './ui.js';
 const SELF_ACTIONS = {
   'self-mic': {
     what: 'change your microphone',
-    run: (rs) => (call.self.audioMuted ? rs.audioUnmute() : rs.audioMute()),
+    run: async (rs) => {
+      if (call.self.audioMuted) return rs.audioUnmute();
+      // The event of one's own mute must not be told as the host's.
+      call.mutingSelf = true;
+      try {
+        await rs.audioMute();
+      } finally {
+        setTimeout(() => { call.mutingSelf = false; }, 1500);
+      }
+    },
   },
   'self-camera': {
     what: 'change your camera',
@@ -80,6 +90,9 @@ export async function onSelfAction(el, action) {
     el.disabled = false;
     el.removeAttribute('aria-busy');
     renderSelfControls();
+    // Disabling the button took focus away: give it back (not after
+    // Leave, whose end screen took focus on purpose).
+    restoreFocus();
   }
 }
 
@@ -95,7 +108,9 @@ export function renderSelfControls() {
   for (const [action, pressed, on, off] of controls) {
     const el = document.querySelector(`[data-action="${action}"]`);
     if (!el) continue;
-    el.textContent = pressed ? on : off;
+    // The label only: the button's icons stay.
+    const label = el.querySelector('.tool-label') || el;
+    label.textContent = pressed ? on : off;
     el.setAttribute('aria-pressed', String(pressed));
   }
 }

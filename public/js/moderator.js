@@ -6,7 +6,8 @@
 // back after every swap.
 
 import { call } from './call.js';
-import { reason, show } from './ui.js';
+import { focusOn, restoreFocus } from './focus.js';
+import { readConfig, reason, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
 
@@ -108,9 +109,15 @@ export function onPanelClick(el, action) {
   const rs = call.session;
   if (!rs) return;
   if (action === 'remove' || action === 'end-meeting') {
-    // Ask in the page, not with a native dialog that blocks everything.
+    // Ask in the page, not with a native dialog that blocks everything;
+    // focus moves to the question's answer, and Escape or Cancel takes it back.
     panel.confirm = action === 'remove' ? `confirm-remove:${memberId}` : 'confirm-end:';
     restorePanelState();
+    focusOn(confirmButton());
+    return;
+  }
+  if (action === 'cancel-remove' || action === 'cancel-end') {
+    cancelConfirm();
     return;
   }
   const member = MEMBER_ACTIONS[action];
@@ -126,12 +133,34 @@ export function onPanelClick(el, action) {
   }
 }
 
+/** The confirmation button offered now, if any. */
+function confirmButton() {
+  const [confirmAction, confirmId] = panel.confirm.split(':');
+  if (!confirmAction) return null;
+  return /** @type {HTMLElement | null} */ (document.querySelector(
+    `#roster-panel [data-action="${confirmAction}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`));
+}
+
+/**
+ * Withdraws the open confirmation and returns focus to the button that
+ * asked it. Returns whether one was open (Escape uses it).
+ */
+export function cancelConfirm() {
+  if (!panel.confirm) return false;
+  const [confirmAction, confirmId] = panel.confirm.split(':');
+  panel.confirm = '';
+  restorePanelState();
+  const asker = confirmAction === 'confirm-end' ? '[data-action="end-meeting"]' : `[data-action="remove"][data-member-id="${CSS.escape(confirmId)}"]`;
+  focusOn(/** @type {HTMLElement | null} */ (document.querySelector(`#roster-panel ${asker}`)));
+  return true;
+}
+
 /** A new layout picked. @param {HTMLSelectElement} select */
 export function onLayoutChange(select) {
   const rs = call.session;
   const name = select.value;
   if (!rs || !name) return;
-  run('set-layout:', () => rs.setLayout({ name }), (err) => `Could not change the layout to ${name}: ${reason(err)}.`);
+  run('set-layout:', () => rs.setLayout({ name }), (err) => `Could not change the layout to ${layoutName(name)}: ${reason(err)}.`);
 }
 
 /**
@@ -177,12 +206,18 @@ export function restorePanelState() {
   for (const el of Array.from(root.querySelectorAll('[data-action="confirm-remove"], [data-action="confirm-end"]'))) {
     /** @type {HTMLElement} */ (el).hidden = el !== asking;
   }
+  // Each question has its Cancel beside it.
+  for (const el of Array.from(root.querySelectorAll('[data-action="cancel-remove"], [data-action="cancel-end"]'))) {
+    const h = /** @type {HTMLElement} */ (el);
+    h.hidden = !asking || (h.dataset.action === 'cancel-end' ? confirmAction !== 'confirm-end' : h.dataset.memberId !== confirmId || confirmAction !== 'confirm-remove');
+  }
   for (const el of Array.from(root.querySelectorAll('[data-action="remove"], [data-action="end-meeting"]'))) {
     const h = /** @type {HTMLElement} */ (el);
     const confirmsIt = asking && (h.dataset.action === 'end-meeting' ? confirmAction === 'confirm-end' : h.dataset.memberId === confirmId);
     h.hidden = Boolean(confirmsIt);
   }
   fillLayouts();
+  restoreFocus();
 }
 
 /** Caches the layout names once per join. @param {RoomSession} rs */
@@ -204,13 +239,29 @@ export function resetPanel() {
   panel.confirm = '';
 }
 
+/** @type {Record<string, string> | null} */
+let layoutNames = null;
+
+/**
+ * A layout id in words, from the table the server put in the page config (the
+ * same one its "Layout:" line uses); an unknown id reads as words too.
+ * @param {string} id
+ */
+export function layoutName(id) {
+  if (!layoutNames) layoutNames = readConfig().layoutNames || {};
+  const known = layoutNames?.[id];
+  if (known) return known;
+  const words = id.replace(/-/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 /** Lists the cached layouts in the picker, keeping the server's current one selected. */
 function fillLayouts() {
   const select = document.querySelector('#roster-panel select[data-action="set-layout"]');
   if (!(select instanceof HTMLSelectElement) || !panel.layouts) return;
   const current = select.value;
   const names = panel.layouts.includes(current) || !current ? [...panel.layouts] : [current, ...panel.layouts];
-  const options = names.map((n) => new Option(n, n, false, n === current));
+  const options = names.map((n) => new Option(layoutName(n), n, false, n === current));
   if (!current) options.unshift(new Option('Choose a layout', '', true, true));
   select.replaceChildren(...options);
   select.value = current;

@@ -3,6 +3,7 @@
 // pickers and the name. What it learns (which devices exist, which the user
 // picked) becomes the media options of the join.
 
+import { fillPickers, onDevicesChanged, speakerSupported } from './devices.js';
 import { byId, byTestId, reason, show } from './ui.js';
 
 /** @typedef {{audio: boolean, video: boolean}} MediaAvailability */
@@ -14,7 +15,6 @@ const speakerSelect = /** @type {HTMLSelectElement} */ (byId('speaker-select'));
 const cameraOff = /** @type {HTMLInputElement} */ (byId('join-camera-off'));
 const micOff = /** @type {HTMLInputElement} */ (byId('join-mic-off'));
 const meter = /** @type {HTMLMeterElement} */ (byId('mic-level'));
-const speakerSupported = 'setSinkId' in HTMLMediaElement.prototype;
 
 const state = {
   /** What Join asks the SDK for: all until the preview finds something missing. */
@@ -46,7 +46,19 @@ export function setupPrejoin() {
   for (const el of [cameraSelect, micSelect, cameraOff, micOff]) {
     el.addEventListener('change', () => startPreview());
   }
+  // A device plugged in shows up; one pulled out gives way to the default,
+  // and the preview follows when it was showing that one.
+  onDevicesChanged(async () => {
+    if (byId('prejoin').hidden) return;
+    const fellBack = await fillDevices();
+    if (fellBack.some((k) => k !== 'speaker') && state.stream) startPreview();
+  });
   startPreview();
+}
+
+/** The pre-join's picks, which the call's device pickers start from. */
+export function pickedDevices() {
+  return { camera: cameraSelect.value, mic: micSelect.value, speaker: speakerSelect.value };
 }
 
 /** The constraint for one kind of device: the picked one, or any. @param {HTMLSelectElement} select */
@@ -194,24 +206,8 @@ function startMeter(stream) {
 }
 
 /** Fills the device pickers; labels are only known once access is granted. */
-async function fillDevices() {
-  let devices;
-  try {
-    devices = await navigator.mediaDevices.enumerateDevices();
-  } catch {
-    return;
-  }
-  /** @type {[HTMLSelectElement, MediaDeviceKind, string][]} */
-  const pickers = [[cameraSelect, 'videoinput', 'Camera'], [micSelect, 'audioinput', 'Microphone'], [speakerSelect, 'audiooutput', 'Speaker']];
-  for (const [select, kind, noun] of pickers) {
-    const current = select.value;
-    const options = devices
-      .filter((d) => d.kind === kind && d.deviceId)
-      .map((d, i) => new Option(d.label || `${noun} ${i + 1}`, d.deviceId));
-    if (options.length === 0) continue;
-    select.replaceChildren(...options);
-    if (current && options.some((o) => o.value === current)) select.value = current;
-  }
+function fillDevices() {
+  return fillPickers({ camera: cameraSelect, mic: micSelect, speaker: speakerSelect });
 }
 
 /** The user's name as typed, or '' after showing why it cannot be used. */

@@ -1,21 +1,35 @@
 // @ts-check
 // The room page's JS island, entry module (loaded with type="module"; the
 // SDK and htmx are classic scripts that come first and define the globals
-// SignalWire and htmx). It wires the page's buttons to the modules:
+// SignalWire and htmx). It wires the page's controls to the modules:
 //
-//   prejoin.js    camera preview, microphone meter, device pickers, name
-//   call.js       token, RoomSession, join/leave/rejoin, SDK events
-//   normalise.js  SDK payloads -> the wire format (roster/WIRE.md)
-//   channel.js    the event channel to the server and its swaps
-//   moderator.js  the roster panel's actions
-//   controls.js   the page's own controls and the invite link
+//   prejoin.js      camera preview, microphone meter, device pickers, name
+//   devices.js      device lists, switching, plugged in or out
+//   calldevices.js  the call's Devices popover
+//   call.js         token, RoomSession, join/leave/rejoin, SDK events
+//   endscreen.js    how the call ended, and what can be done next
+//   normalise.js    SDK payloads -> the wire format (roster/WIRE.md)
+//   channel.js      the event channel to the server and its swaps
+//   moderator.js    the roster panel's actions and confirmations
+//   controls.js     the toolbar's own controls and the invite link
+//   panel.js        the side panel's tabs, and the bottom sheet on a phone
+//   focus.js        focus kept on the control in use across swaps
+//   freeze.js       the roster held still under the pointer or focus
+//   announce.js     the live region and the raised-hand notice
+//   tiles.js        names on the SDK's video tiles
 //
 // It keeps no roster of its own: the server's HTML is the only list of members.
 
+import { clearAnnouncements, dismissHand } from './announce.js';
+import { setupCallDevices, startCallDevices } from './calldevices.js';
 import { initCall, startCall } from './call.js';
 import { copyInvite, onSelfAction, renderSelfControls } from './controls.js';
-import { loadLayouts, onLayoutChange, onPanelClick, resetPanel, restorePanelState } from './moderator.js';
+import { restoreFocus, setupFocus } from './focus.js';
+import { holdOrder, releaseOrder, setupFreeze } from './freeze.js';
+import { cancelConfirm, loadLayouts, onLayoutChange, onPanelClick, resetPanel, restorePanelState } from './moderator.js';
+import { apply as applyPanel, onPanelKey, onPanelUI, setupPanel } from './panel.js';
 import { canUseMedia, checkedName, setupPrejoin, startPreview, stopPreview } from './prejoin.js';
+import { labelTiles, setupTiles } from './tiles.js';
 import { byId, byTestId, readConfig, show } from './ui.js';
 
 const config = readConfig();
@@ -25,12 +39,23 @@ const joinButton = /** @type {HTMLButtonElement} */ (byTestId('join'));
 initCall(config, {
   joined: (rs) => {
     if (isModerator) loadLayouts(rs);
+    startCallDevices();
   },
   selfChanged: renderSelfControls,
-  swapped: restorePanelState,
+  swapping: () => {},
+  swapped: () => {
+    applyPanel();
+    restorePanelState();
+    holdOrder();
+    labelTiles();
+    restoreFocus();
+  },
   ended: () => {
     resetPanel();
+    releaseOrder();
+    clearAnnouncements();
     renderSelfControls();
+    document.querySelectorAll('[popover]').forEach((p) => /** @type {HTMLElement} */ (p).hidePopover?.());
   },
 });
 
@@ -45,12 +70,20 @@ async function join() {
     byId('prejoin').hidden = true;
   } else {
     joinButton.disabled = false;
+    joinButton.focus();
     if (canUseMedia()) startPreview();
   }
 }
 
 document.addEventListener('click', (ev) => {
-  const el = ev.target instanceof Element ? ev.target.closest('[data-action]') : null;
+  const target = ev.target instanceof Element ? ev.target : null;
+  const ui = target?.closest('[data-ui]');
+  if (ui instanceof HTMLElement) {
+    if (ui.dataset.ui === 'dismiss-hand') dismissHand();
+    else onPanelUI(ui);
+    return;
+  }
+  const el = target?.closest('[data-action]');
   if (!(el instanceof HTMLButtonElement) || el.disabled) return;
   const action = el.dataset.action || '';
   if (action.startsWith('self-')) {
@@ -63,6 +96,15 @@ document.addEventListener('click', (ev) => {
     // someone tampered with gets its refusal, shown like any other.
     onPanelClick(el, action);
   }
+});
+
+document.addEventListener('keydown', (ev) => {
+  if (onPanelKey(ev)) {
+    ev.preventDefault();
+    return;
+  }
+  // Escape withdraws an open confirmation (Remove, End meeting).
+  if (ev.key === 'Escape' && cancelConfirm()) ev.preventDefault();
 });
 
 document.addEventListener('change', (ev) => {
@@ -78,6 +120,11 @@ byId('prejoin-name').addEventListener('keydown', (ev) => {
   if (ev.key === 'Enter' && !joinButton.disabled) join();
 });
 
+setupFocus();
+setupPanel();
+setupFreeze();
+setupTiles();
+setupCallDevices();
 setupPrejoin();
 // Join does nothing until this point; the mark lets tests (and styles) know.
 byTestId('room-page')?.setAttribute('data-island', 'ready');

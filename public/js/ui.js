@@ -5,7 +5,8 @@
  * The island's configuration, from the JSON script tag the server renders.
  * @typedef {{room: string, role: 'moderator' | 'guest', user: string, tokenURL: string,
  *   eventsURL: string, joinFailedURL?: string, csrf: string,
- *   invite?: {room: string, exp: number, sig: string}}} Config
+ *   invite?: {room: string, exp: number, sig: string}, sandbox?: boolean,
+ *   layoutNames?: Record<string, string>}} Config
  */
 
 /** @returns {Config} */
@@ -46,12 +47,9 @@ export function reason(err) {
 }
 
 /**
- * Shows the call's status line, with the Rejoin button or without.
+ * Shows (or, with '', hides) the connection's status over the stage.
  * @param {string} text
- * @param {boolean} rejoin
  */
-export function callStatus(text, rejoin) {
-  show('call-status-text', text);
-  byTestId('call-status')?.removeAttribute('hidden');
-  byTestId('rejoin')?.toggleAttribute('hidden', !rejoin);
+export function connectionStatus(text) {
+  show('connection-status', text);
 }

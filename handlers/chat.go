@@ -1,0 +1,177 @@
+package handlers
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/time/rate"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/swrooms/swrooms/views"
+)
+
+// Chat bounds: a message's length in characters, and each seat's pace (a
+// burst, then one a second).
+const (
+	maxChatChars = 1000
+	chatBurst    = 5
+	chatPerSec   = 1
+	maxChatSeats = 50_000
+)
+
+// chatMessage is one message as kept in a room's history.
+type chatMessage struct {
+	ID     uint64
+	Author string
+	Role   string
+	At     time.Time
+	Text   string
+}
+
+// chatLimits are the seats' token buckets, least recently used forgotten.
+type chatLimits struct {
+	mu    sync.Mutex
+	seats *lru.Cache[string, *rate.Limiter]
+}
+
+func newChatLimits() *chatLimits {
+	c, err := lru.New[string, *rate.Limiter](maxChatSeats)
+	if err != nil {
+		panic(err) // only for a size below 1
+	}
+	return &chatLimits{seats: c}
+}
+
+// allow spends one message of the seat's budget at now; when it is spent,
+// it returns how long until the next one.
+func (l *chatLimits) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lim, ok := l.seats.Get(key)
+	if !ok {
+		lim = rate.NewLimiter(chatPerSec, chatBurst)
+		l.seats.Add(key, lim)
+	}
+	r := lim.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// postChat handles "POST /rooms/:room/chat" (form field message, X-Seat):
+// the message goes to every page in the room over its stream, the sender's
+// included, and into the room's history (the last 200). It answers an
+// empty chat form; 422 with the form keeping the text and
+// data-testid="chat-error" for an empty or too long message (over 1,000
+// characters); 429 the same way, with Retry-After, past the seat's pace;
+// 403 without a seat of the room.
+func (h *Handlers) postChat(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	room := c.Params("room")
+	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
+	if !ok || st.Room != room {
+		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	}
+	form := views.ChatForm{Room: room, Text: c.FormValue("message")}
+	text := strings.TrimSpace(strings.ToValidUTF8(form.Text, "\uFFFD"))
+	switch n := utf8.RuneCountInString(text); {
+	case n == 0:
+		form.Error = "Type a message first."
+		return h.render(c, fiber.StatusUnprocessableEntity, "Chat", views.ChatInput(form))
+	case n > maxChatChars:
+		form.Error = "Messages can be at most 1,000 characters; this one has " + groupThousands(n) + "."
+		return h.render(c, fiber.StatusUnprocessableEntity, "Chat", views.ChatInput(form))
+	}
+	if ok, wait := h.chatLimits.allow(room+"\x00"+st.ID, h.now()); !ok {
+		form.Error = "You are sending messages faster than this room allows. Wait a moment and send again."
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds(wait))
+		return h.render(c, fiber.StatusTooManyRequests, "Chat", views.ChatInput(form))
+	}
+	lr := h.rooms.get(room)
+	lr.mu.Lock()
+	author := lr.seats[st.ID].Name
+	if author == "" {
+		// A seat from before a restart: its name is not known here.
+		author = map[bool]string{true: "Host", false: "Guest"}[st.Role == views.RoleModerator]
+	}
+	lr.chatSeq++
+	m := chatMessage{ID: lr.chatSeq, Author: author, Role: st.Role, At: h.now(), Text: text}
+	if len(lr.chat) == chatHistoryLen {
+		copy(lr.chat, lr.chat[1:])
+		lr.chat = lr.chat[:len(lr.chat)-1]
+	}
+	lr.chat = append(lr.chat, m)
+	// Under the room's lock, so that a stream opening now gets the message
+	// either in its history or as an event, never both.
+	h.publish(c.UserContext(), room, targetAll, evChat, views.ChatMessage(chatView(m)))
+	lr.mu.Unlock()
+	return h.render(c, fiber.StatusOK, "Chat", views.ChatInput(views.ChatForm{Room: room}))
+}
+
+func chatViews(ms []chatMessage) []views.ChatLine {
+	out := make([]views.ChatLine, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, chatView(m))
+	}
+	return out
+}
+
+func chatView(m chatMessage) views.ChatLine {
+	return views.ChatLine{
+		ID:     strconv.FormatUint(m.ID, 10),
+		Author: m.Author,
+		Host:   m.Role == views.RoleModerator,
+		At:     m.At.UTC().Format(time.RFC3339),
+		Time:   m.At.UTC().Format("15:04 UTC"),
+		Parts:  linkify(m.Text),
+	}
+}
+
+// linkCandidate finds what may be a link: http:// or https:// up to a
+// space or a character that cannot end a URL in running text.
+var linkCandidate = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"]+`)
+
+// linkify splits text into plain parts and links. Only absolute http(s)
+// URLs with a host become links; trailing punctuation stays text. The
+// view escapes every part; nothing of the message is ever HTML.
+func linkify(text string) []views.ChatPart {
+	var parts []views.ChatPart
+	last := 0
+	for _, loc := range linkCandidate.FindAllStringIndex(text, -1) {
+		start, end := loc[0], loc[1]
+		for end > start && strings.ContainsRune(".,;:!?)]}'", rune(text[end-1])) {
+			end--
+		}
+		u, err := url.Parse(text[start:end])
+		if err != nil || u.Host == "" || (strings.ToLower(u.Scheme) != "http" && strings.ToLower(u.Scheme) != "https") {
+			continue
+		}
+		if start > last {
+			parts = append(parts, views.ChatPart{Text: text[last:start]})
+		}
+		parts = append(parts, views.ChatPart{Text: text[start:end], URL: u.String()})
+		last = end
+	}
+	if last < len(text) {
+		parts = append(parts, views.ChatPart{Text: text[last:]})
+	}
+	return parts
+}
+
+// groupThousands writes n with a comma every three digits.
+func groupThousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

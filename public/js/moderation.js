@@ -1,0 +1,83 @@
+// @ts-check
+// Issue 16's buttons that need the SDK or the seat: "Remove and block" (the
+// server records the block, the SDK removes the member), asking someone to
+// unmute (the server pushes the request to their page), and the answer to
+// such a request (only the person's own SDK call unmutes them).
+
+import { call, currentSeat } from './call.js';
+import { reason, show } from './ui.js';
+
+/** The actions this module handles. */
+export const MODERATION_ACTIONS = new Set(['remove-block', 'ask-unmute', 'ask-video-unmute', 'accept-unmute', 'decline-unmute']);
+
+/**
+ * Posts a form to the room with the seat credential.
+ * @param {string} room
+ * @param {string} csrf
+ * @param {string} path
+ * @param {Record<string, string>} fields
+ */
+async function post(room, csrf, path, fields) {
+  const res = await fetch(`/rooms/${encodeURIComponent(room)}/${path}`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html', 'HX-Request': 'true', 'X-Csrf-Token': csrf, 'X-Seat': currentSeat() },
+    body: new URLSearchParams(fields),
+  });
+  if (!res.ok) {
+    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+    throw new Error((doc.querySelector('[data-testid="error-message"]') || doc.body)?.textContent?.trim() || `HTTP ${res.status}`);
+  }
+  return res.text();
+}
+
+/**
+ * A click on one of MODERATION_ACTIONS.
+ * @param {HTMLElement} el
+ * @param {string} action
+ * @param {{room: string, csrf: string}} config
+ */
+export async function onModerationAction(el, action, config) {
+  const memberId = el.dataset.memberId || '';
+  const rs = call.session;
+  el.setAttribute('aria-busy', 'true');
+  try {
+    if (action === 'remove-block' && rs && memberId) {
+      const html = await post(config.room, config.csrf, 'block', { member: memberId });
+      await rs.removeMember({ memberId });
+      window.htmx?.swap('[data-sse="notice"]', html, { swapStyle: 'innerHTML' });
+    } else if ((action === 'ask-unmute' || action === 'ask-video-unmute') && memberId) {
+      await post(config.room, config.csrf, action, { member: memberId });
+    } else if (action === 'accept-unmute' || action === 'decline-unmute') {
+      const kind = el.dataset.kind === 'video' ? 'video' : 'audio';
+      if (action === 'accept-unmute' && rs) {
+        await (kind === 'video' ? rs.videoUnmute() : rs.audioUnmute());
+      }
+      el.closest('[data-testid="unmute-request"]')?.remove();
+      await post(config.room, config.csrf, 'unmute-answer', { kind, answer: action === 'accept-unmute' ? 'accept' : 'decline' });
+    }
+  } catch (err) {
+    show('action-error', `Could not do that: ${reason(err)}.`);
+  } finally {
+    el.removeAttribute('aria-busy');
+  }
+}
+
+/**
+ * Shows a notice in the stream's notice area as the server renders one
+ * (data-testid="notice"), for what only the SDK tells this page: being
+ * muted by a host ("muted"), for example.
+ * @param {string} kind
+ * @param {string} text
+ */
+export function showNotice(kind, text) {
+  const area = document.querySelector('[data-sse="notice"]');
+  if (!area) return;
+  const p = document.createElement('p');
+  p.className = 'notice';
+  p.dataset.testid = 'notice';
+  p.dataset.notice = kind;
+  p.setAttribute('role', 'status');
+  p.textContent = text;
+  area.replaceChildren(p);
+}

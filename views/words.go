@@ -1,0 +1,95 @@
+package views
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/swrooms/swrooms/public"
+)
+
+// layoutNames are SignalWire's layout ids in words people use. The page
+// hands the same table to the island (LayoutNames), so the picker the
+// island fills and the server's "Layout:" line say the same thing.
+var layoutNames = map[string]string{
+	"grid-responsive":        "Grid",
+	"grid-responsive-mobile": "Grid for phones",
+	"highlight-1-responsive": "Speaker highlight",
+	"1x1":                    "One person",
+	"2x1":                    "Side by side",
+	"5up":                    "Speaker and four",
+	"2x2":                    "Grid 2x2",
+	"3x3":                    "Grid 3x3",
+	"4x4":                    "Grid 4x4",
+	"5x5":                    "Grid 5x5",
+	"6x6":                    "Grid 6x6",
+	"8x8":                    "Grid 8x8",
+	"10x10":                  "Grid 10x10",
+	"screen-share":           "Screen share",
+}
+
+// LayoutNames returns a copy of the table of layout names, for the island.
+func LayoutNames() map[string]string {
+	out := make(map[string]string, len(layoutNames))
+	for k, v := range layoutNames {
+		out[k] = v
+	}
+	return out
+}
+
+// withLayoutNames is the island's config with the table of layout names.
+func withLayoutNames(c IslandConfig) IslandConfig {
+	c.LayoutNames = LayoutNames()
+	return c
+}
+
+// LayoutName is a layout id in words: the table's name, else the id with
+// its dashes as spaces and a capital, so that a new SignalWire layout still
+// reads as words.
+func LayoutName(id string) string {
+	if n, ok := layoutNames[id]; ok {
+		return n
+	}
+	s := strings.ReplaceAll(id, "-", " ")
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// possessive is "Ada's", or "James'" for a name ending in s.
+func possessive(name string) string {
+	if name == "" {
+		return "Someone's"
+	}
+	if strings.HasSuffix(name, "s") {
+		return name + "'"
+	}
+	return name + "'s"
+}
+
+// iconSprite is the URL of the one SVG sprite, versioned by content like
+// the other assets so that browsers may cache it for a year.
+var iconSprite = versionedAsset("img/icons.svg")
+
+// PickerScript is the picker's small module (aria-invalid follows live
+// validation).
+var PickerScript = versionedAsset("js/picker.js")
+
+// versionedAsset is the URL of an embedded public file with a content hash
+// in the query, as the handlers version the other assets.
+func versionedAsset(name string) string {
+	b, err := fs.ReadFile(public.FS(), name)
+	if err != nil {
+		return "/public/" + name
+	}
+	sum := sha256.Sum256(b)
+	return "/public/" + name + "?v=" + hex.EncodeToString(sum[:6])
+}
+
+// IconHref is the reference of one icon of the sprite, for <use href>.
+func IconHref(name string) string { return iconSprite + "#" + name }
