@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"sync"
@@ -118,4 +119,44 @@ func joinsRefused(wait time.Duration, message string) error {
 // least 1.
 func retryAfterSeconds(d time.Duration) string {
 	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
+
+// failedAttempts counts, per client address, requests that failed, charged
+// after they fail: Fiber's limiter with SkipSuccessfulRequests counts each
+// request while it runs and gives the unit back on success, so eleven
+// hosts behind one NAT starting rooms at the same moment were refused.
+type failedAttempts struct {
+	k     *keyedLimiter
+	addrs clientAddrs
+	now   func() time.Time
+}
+
+// limit is middleware that refuses (with refused) an address whose
+// failures have emptied its bucket, and charges one unit for each request
+// that ends with a 4xx other than the refusal itself.
+func (f failedAttempts) limit(refused fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key := f.addrs.key(c)
+		if !f.k.has(key, f.now()) {
+			return refused(c)
+		}
+		err := c.Next()
+		status := c.Response().StatusCode()
+		var ue *userError
+		if errors.As(err, &ue) {
+			status = ue.status
+		}
+		if status >= 400 && status < 500 && status != fiber.StatusTooManyRequests {
+			f.k.take(key, f.now())
+		}
+		return err
+	}
+}
+
+// has reports whether key's bucket holds a unit at now, spending nothing.
+func (k *keyedLimiter) has(key string, now time.Time) bool {
+	k.mu.Lock()
+	lim, ok := k.buckets.Get(key)
+	k.mu.Unlock()
+	return !ok || lim.TokensAt(now) >= 1
 }

@@ -85,14 +85,10 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Get("/", h.home)
 	app.Get("/setup", h.setup)
 	app.Post("/rooms/validate", h.validateField)
-	app.Post("/rooms", limiter.New(limiter.Config{
-		// Counts failed posts only: a wrong passcode, typed again and again.
-		Max:                    10,
-		Expiration:             time.Minute,
-		SkipSuccessfulRequests: true,
-		KeyGenerator:           addrs.key,
-		LimitReached:           h.tooManyAttempts,
-	}), h.createRoom)
+	// Counts failed posts only (a wrong passcode, typed again and again):
+	// 10 at once, refilled at 10 a minute.
+	failures := failedAttempts{k: newKeyedLimiter(passcodeFailuresPerMinute), addrs: addrs, now: h.now}
+	app.Post("/rooms", failures.limit(h.tooManyAttempts), h.createRoom)
 	app.Get("/rooms/live", h.liveRooms)
 	app.Get("/rooms/:room", h.hostRoom)
 	// Every token is a SignalWire POST, which the platform rate-limits for
@@ -127,6 +123,10 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 	return app
 }
+
+// passcodeFailuresPerMinute is how many failed host attempts (a wrong
+// passcode, a bad room name) one client address may make a minute.
+const passcodeFailuresPerMinute = 10
 
 // joinFailuresPerMinute bounds the lookups failed joins may cause per
 // address; each failed join reports once.
