@@ -117,6 +117,11 @@ func loadConfig(vars map[string]string) (config, error) {
 		cfg.Addr = ":8080"
 		if cfg.Port != "" {
 			cfg.Addr = ":" + cfg.Port
+		} else if cfg.Sandbox() {
+			// A sandbox is one person's machine, open to anyone who can
+			// reach it, and its relay answers on loopback only: it listens
+			// there unless told otherwise.
+			cfg.Addr = "127.0.0.1:8080"
 		}
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
@@ -206,9 +211,11 @@ func (c config) check() []string {
 	if c.RosterMemoryMB < 16 || c.RosterMemoryMB > 1<<20 {
 		p = append(p, fmt.Sprintf("ROSTER_MEMORY_MB: must be between 16 and 1048576 (got %d)", c.RosterMemoryMB))
 	}
-	// SignalWire allows 13,800 POSTs per 10 s for a whole project.
-	if c.SignalWireCallsPerSecond <= 0 || c.SignalWireCallsPerSecond > 1380 {
-		p = append(p, fmt.Sprintf("SIGNALWIRE_CALLS_PER_SECOND: must be above 0 and at most 1380, SignalWire's limit for a project (got %g)", c.SignalWireCallsPerSecond))
+	// SignalWire allows 13,800 POSTs per 10 s for a whole project. Below
+	// one call in 10 s the budget refuses every join; written as a
+	// positive range check, so that NaN (which compares false) fails it.
+	if !(c.SignalWireCallsPerSecond >= 0.1 && c.SignalWireCallsPerSecond <= 1380) {
+		p = append(p, fmt.Sprintf("SIGNALWIRE_CALLS_PER_SECOND: must be between 0.1 and 1380, SignalWire's limit for a project (got %g)", c.SignalWireCallsPerSecond))
 	}
 	if _, err := parseProxies(c.TrustedProxies); err != nil {
 		p = append(p, "TRUSTED_PROXIES: "+err.Error())

@@ -26,7 +26,8 @@ func TestConfigAccepts(t *testing.T) {
 		env   []string
 		check func(config) bool
 	}{
-		{"no variables is sandbox mode on :8080", nil, func(c config) bool { return c.Sandbox() && c.Addr == ":8080" }},
+		{"no variables is sandbox mode on loopback port 8080", nil, func(c config) bool { return c.Sandbox() && c.Addr == "127.0.0.1:8080" }},
+		{"with credentials the default is every interface", withCreds("OPEN_HOSTING=true"), func(c config) bool { return c.Addr == ":8080" }},
 		{"defaults are 24h invites, 20 members, text info logs", nil, func(c config) bool {
 			return c.InviteTTL == 24*time.Hour && c.MaxMembers == 20 && c.LogFormat == "text" && c.LogLevel == "info"
 		}},
@@ -94,7 +95,9 @@ func TestConfigRejects(t *testing.T) {
 		{"an unknown log level", []string{"LOG_LEVEL=loud"}, []string{"LOG_LEVEL: must be"}},
 		{"a zero join budget", []string{"JOINS_PER_ADDRESS=0"}, []string{"JOINS_PER_ADDRESS: must be between 1"}},
 		{"a join budget not a number", []string{"JOINS_PER_ROOM=lots"}, []string{"JOINS_PER_ROOM: not a valid"}},
-		{"more calls than SignalWire allows a project", []string{"SIGNALWIRE_CALLS_PER_SECOND=5000"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be above 0 and at most 1380"}},
+		{"more calls than SignalWire allows a project", []string{"SIGNALWIRE_CALLS_PER_SECOND=5000"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be between 0.1 and 1380"}},
+		{"a call budget that is not a number", []string{"SIGNALWIRE_CALLS_PER_SECOND=NaN"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be between 0.1 and 1380"}},
+		{"a call budget that refuses everything", []string{"SIGNALWIRE_CALLS_PER_SECOND=1e-300"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be between 0.1 and 1380"}},
 		{"a zero call burst", []string{"SIGNALWIRE_CALL_BURST=0"}, []string{"SIGNALWIRE_CALL_BURST: must be between 1"}},
 		{"several problems give several lines", []string{"LOG_LEVEL=loud", "MAX_MEMBERS=0"}, []string{"LOG_LEVEL", "MAX_MEMBERS"}},
 	}

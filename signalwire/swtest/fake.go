@@ -1,5 +1,5 @@
 // Package swtest is a fake of SignalWire's Video REST API (/api/video) that
-// behaves like the real one as documented in shared/signalwire.md: Basic
+// behaves like the real one as documented by SignalWire (REST API reference, Video): Basic
 // auth, the same paths, status codes and error bodies, validation,
 // duplicate names, paging links, JWT-shaped room tokens and room sessions.
 //
@@ -66,6 +66,10 @@ type Limits struct {
 	// RelayConns bounds the relay's WebSocket connections at once (default
 	// 1,000); past it the upgrade is refused with 503.
 	RelayConns int
+	// RelayConnectTimeout is how long a relay socket may stay open without
+	// a successful signalwire.connect (default 10 s), which the SDK sends
+	// first thing; an idle unauthenticated socket is then closed.
+	RelayConnectTimeout time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -75,10 +79,15 @@ func (l Limits) withDefaults() Limits {
 		}
 		return v
 	}
+	timeout := l.RelayConnectTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
 	return Limits{
 		Rooms: def(l.Rooms, 10_000), Sessions: def(l.Sessions, 10_000),
 		Members: def(l.Members, 100_000), Calls: def(l.Calls, 10_000),
 		Tokens: def(l.Tokens, 10_000), RelayConns: def(l.RelayConns, 1_000),
+		RelayConnectTimeout: timeout,
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 // These tests speak raw HTTP and check the fake against
-// shared/signalwire.md, so that the fake cannot drift into agreeing with a
+// SignalWire's documentation, so that the fake cannot drift into agreeing with a
 // wrong client.
 
 const (

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -88,11 +89,27 @@ func (f *Fake) serveRelay(w http.ResponseWriter, r *http.Request) {
 		defer close(written)
 		c.writeLoop()
 	}()
+	// An idle unauthenticated socket would hold one of Limits.RelayConns
+	// for good; the SDK sends signalwire.connect first thing.
+	idle := time.AfterFunc(f.limits.RelayConnectTimeout, func() {
+		f.mu.Lock()
+		authenticated := c.claims != nil
+		f.mu.Unlock()
+		if !authenticated {
+			cancel()
+		}
+	})
+	defer idle.Stop()
+	// Deferred, so that the connection's members leave and its writer stops
+	// even if handling a frame panics (net/http recovers the panic; a
+	// member left behind would haunt the room for good).
+	defer func() {
+		cancel()
+		<-written
+		c.leaveAll()
+		ws.Close(websocket.StatusNormalClosure, "")
+	}()
 	c.readLoop()
-	cancel()
-	<-written
-	c.leaveAll()
-	ws.Close(websocket.StatusNormalClosure, "")
 }
 
 // readLoop handles frames until the socket fails or the connection is

@@ -24,7 +24,7 @@ import (
 
 // newMediaAPI builds the pion API every call shares: host candidates on
 // UDP over IPv4, loopback included (a CI machine may have nothing else;
-// relay-notes.md), no mDNS, no STUN or TURN, and only the two codecs the
+// the notes of RELAY.md), no mDNS, no STUN or TURN, and only the two codecs the
 // relay sends, so that what it forwards is always what it negotiated.
 // NewAPI adds pion's default interceptors (NACK, RTCP reports, TWCC),
 // which the RTCP readers of the senders drive.

@@ -11,7 +11,7 @@ import (
 // caller's token permissions, answered with {code:"200", message, ...}
 // or an error status (see status), and followed by the events the real
 // service sends; the SDK updates nothing locally after a call
-// (relay-notes.md), so these events are what moves every roster.
+// (the notes of RELAY.md), so these events are what moves every roster.
 
 // methodParams is the union of the room methods' params.
 type methodParams struct {
@@ -265,7 +265,9 @@ func (c *relayConn) roomMethod(fr rpcFrame) {
 		c.reply(fr.ID, permissionDenied())
 		return
 	}
-	if spec.member && x.target == nil && p.MemberID != "all" {
+	// "all" names every member for removeAllMembers only; any other
+	// method needs one member that is in the room.
+	if spec.member && x.target == nil && (spec.perm != "remove" || p.MemberID != "all") {
 		c.reply(fr.ID, status("404", "Member not found"))
 		return
 	}

@@ -1,6 +1,7 @@
 package swtest_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -465,3 +466,69 @@ func TestRelayLeavesNoGoroutines(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestRelayMemberAllOnlyRemoves: member_id "all" names everyone for
+// removeAllMembers only. Every other member method answers 404 for it, and
+// the connection and its member stay sound (it once crashed the handler,
+// leaving a member nobody could remove).
+func TestRelayMemberAllOnlyRemoves(t *testing.T) {
+	f, srv := relayServer(t)
+	send(t, srv, "POST", "/rooms", `{"name":"Lobby"}`)
+	c, _ := connected(t, srv, roomToken(t, srv, tokenBody("Lobby", "Ada", moderator)))
+	host, res := c.invite()
+	if host == nil {
+		t.Fatalf("invite: %v", res)
+	}
+	for _, name := range []string{
+		"video.member.audio_mute", "video.member.audio_unmute", "video.member.video_mute", "video.member.video_unmute",
+		"video.member.deaf", "video.member.undeaf", "video.member.raisehand", "video.member.lowerhand",
+		"video.member.set_input_volume", "video.member.set_output_volume", "video.member.set_input_sensitivity",
+	} {
+		got := host.method(name, map[string]any{"member_id": "all", "raised": true, "volume": 1, "value": 1})
+		// Refused: 404, or the permission check's -32001 where the token
+		// lacks the method's permission.
+		if code := resultCode(got); code != "404" && code != "-32001" {
+			t.Errorf("%s with member_id all: got %v, want result code 404 (or -32001)", name, got)
+		}
+	}
+	if got := c.call("signalwire.ping", map[string]any{}); got["result"] == nil {
+		t.Fatalf("ping after the calls: %v", got)
+	}
+	if got := host.method("video.member.remove", map[string]any{"member_id": "all"}); resultCode(got) != "200" {
+		t.Fatalf("remove all: %v", got)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(f.RoomMembers("Lobby")) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("members after remove all: %+v", f.RoomMembers("Lobby"))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRelayClosesSocketsThatNeverConnect: a socket that sends no
+// signalwire.connect is closed after Limits.RelayConnectTimeout, so idle
+// sockets cannot hold the relay's connection budget.
+func TestRelayClosesSocketsThatNeverConnect(t *testing.T) {
+	_, srv := relayServer(t, swtest.WithLimits(swtest.Limits{RelayConnectTimeout: 200 * time.Millisecond}))
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	idle, _, err := websocket.Dial(ctx, swtest.RelayURL(srv.URL), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.CloseNow()
+	start := time.Now()
+	if _, _, err := idle.Read(ctx); err == nil {
+		t.Fatal("read a frame from an idle socket, want it closed")
+	}
+	if waited := time.Since(start); waited > 4*time.Second {
+		t.Errorf("the idle socket was closed after %v, want about 200 ms", waited)
+	}
+	// A socket that connects stays open past the timeout.
+	c, _ := connected(t, srv, roomToken(t, srv, `{"room_name":"Lobby"}`))
+	time.Sleep(400 * time.Millisecond)
+	if got := c.call("signalwire.ping", map[string]any{}); got["result"] == nil {
+		t.Errorf("ping on a connected socket after the timeout: %v", got)
+	}
+}
