@@ -1,10 +1,18 @@
 package roster
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strconv"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Limits of the wire format. The handler should refuse a larger body before it
@@ -169,44 +177,64 @@ func Decode(r io.Reader) (Batch, error) {
 	return DecodeBytes(body)
 }
 
+// The JSON itself is read by github.com/go-json-experiment/json (the basis
+// of encoding/json/v2), whose defaults already match keys case-sensitively
+// ("handRaised" is not "handraised"), refuse invalid UTF-8 and refuse a key
+// given twice. What it leaves to us: refusing null (it reads null as the
+// zero value), telling an absent key from a zero one (opt), the seq's shape
+// and the bounds of strings.
+var (
+	// batchOptions read the batch and its events, whose data is kept raw
+	// until the event's name is known. Duplicate names are allowed at this
+	// level only so that an unknown event's data is taken as it is, any
+	// JSON at all; opt refuses a key of the batch or an event given twice.
+	batchOptions = json.JoinOptions(json.RejectUnknownMembers(true), jsontext.AllowDuplicateNames(true))
+	// dataOptions read the data of an event the wire format defines.
+	dataOptions = json.RejectUnknownMembers(true)
+)
+
+// maxUnknownDepth bounds the nesting of the data of unknown events, which
+// nothing reads: a newer island has no reason to nest deeper.
+const maxUnknownDepth = 64
+
 // DecodeBytes decodes one batch as Decode does; the result does not alias
 // body.
 func DecodeBytes(body []byte) (Batch, error) {
 	if len(body) > MaxBatchBytes {
 		return Batch{}, ErrTooLarge
 	}
-	p := parser{buf: body}
-	var b Batch
-	seen, err := p.object(at{obj: "the batch", idx: -1}, []string{"epoch", "events"}, func(i int) error {
-		var err error
-		switch i {
-		case 0:
-			if b.Epoch, err = p.str(at{idx: -1, key: "epoch"}); err == nil && (b.Epoch == "" || len(b.Epoch) > MaxIDBytes) {
-				err = fmt.Errorf("the epoch must be 1 to %d bytes long", MaxIDBytes)
-			}
-		case 1:
-			b.Events = make([]Event, 0, 16)
-			err = p.array(at{idx: -1, key: "events"}, func(i int) error {
-				if i == MaxBatchEvents {
-					return fmt.Errorf("the batch has more than %d events", MaxBatchEvents)
-				}
-				e, err := p.event(i + 1)
-				b.Events = append(b.Events, e)
-				return err
-			})
-		}
-		return err
-	})
-	if err == nil {
-		err = p.end()
+	var w wireBatch
+	if err := json.Unmarshal(body, &w, batchOptions); err != nil {
+		return Batch{}, malformed(batchError(w.Events.v, err))
 	}
 	switch {
-	case err != nil:
-		return Batch{}, malformed(err)
-	case seen&1 == 0:
+	case !w.Epoch.set:
 		return Batch{}, malformed(errors.New("the batch has no epoch"))
-	case seen&2 == 0:
+	case !w.Events.set:
 		return Batch{}, malformed(errors.New("the batch has no events"))
+	case w.Epoch.v == "" || len(w.Epoch.v) > MaxIDBytes:
+		return Batch{}, malformed(fmt.Errorf("the epoch must be 1 to %d bytes long", MaxIDBytes))
+	case len(w.Events.v) > MaxBatchEvents:
+		return Batch{}, malformed(fmt.Errorf("the batch has more than %d events", MaxBatchEvents))
+	}
+	b := Batch{Epoch: w.Epoch.v, Events: make([]Event, len(w.Events.v))}
+	for i, we := range w.Events.v {
+		e := &b.Events[i]
+		e.Seq, e.Name = uint64(we.Seq.v), we.Name.v
+		var err error
+		switch {
+		case !we.Seq.set:
+			err = errors.New("seq is missing")
+		case !we.Name.set:
+			err = errors.New("name is missing")
+		case e.Name == "" || len(e.Name) > maxEventNameBytes:
+			err = fmt.Errorf("the name must be 1 to %d bytes long", maxEventNameBytes)
+		default:
+			err = e.decodeData(we.Data.in(body))
+		}
+		if err != nil {
+			return Batch{}, malformed(eventError(i+1, *e, err))
+		}
 	}
 	if err := checkSeqs(b.Events); err != nil {
 		return Batch{}, malformed(err)
@@ -216,6 +244,104 @@ func DecodeBytes(body []byte) (Batch, error) {
 
 func malformed(err error) error {
 	return fmt.Errorf("%w: %w", ErrMalformed, err)
+}
+
+// wireBatch and wireEvent are the batch and its events as sent.
+type wireBatch struct {
+	Epoch  opt[string]      `json:"epoch"`
+	Events opt[[]wireEvent] `json:"events"`
+}
+
+// UnmarshalJSONFrom refuses null for the batch, which would read as {}.
+func (b *wireBatch) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	type plain wireBatch
+	return decodeObject(dec, (*plain)(b))
+}
+
+type wireEvent struct {
+	Seq  opt[seqNumber] `json:"seq"`
+	Name opt[string]    `json:"name"`
+	Data rawData        `json:"data"`
+}
+
+// UnmarshalJSONFrom refuses null for an event, which would read as {}.
+func (e *wireEvent) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	type plain wireEvent
+	return decodeObject(dec, (*plain)(e))
+}
+
+// opt is a value that may be absent but is never null: set says whether
+// its key was present.
+type opt[T any] struct {
+	v   T
+	set bool
+}
+
+func (o *opt[T]) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if o.set { // only where batchOptions allow duplicate names
+		return jsontext.ErrDuplicateName
+	}
+	if k := dec.PeekKind(); k == 'n' {
+		return &problem{msg: "must be " + want(reflect.TypeFor[T]()) + ", not null"}
+	}
+	o.set = true
+	return json.UnmarshalDecode(dec, &o.v)
+}
+
+// decodeObject decodes an object into v, refusing null.
+func decodeObject(dec *jsontext.Decoder, v any) error {
+	if dec.PeekKind() == 'n' {
+		return &problem{msg: "must be an object, not null"}
+	}
+	return json.UnmarshalDecode(dec, v)
+}
+
+// seqNumber is a seq: a JSON integer from 1, without sign, fraction or
+// exponent, that fits 64 bits.
+type seqNumber uint64
+
+func (s *seqNumber) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if k := dec.PeekKind(); k != '0' {
+		return &problem{msg: "must be a positive integer, not " + kindName(k)}
+	}
+	raw, err := dec.ReadValue() // a valid JSON number
+	if err != nil {
+		return err
+	}
+	if bytes.ContainsAny(raw, "-.eE") {
+		return &problem{msg: "must be a positive integer, without sign, fraction or exponent"}
+	}
+	n, err := strconv.ParseUint(string(raw), 10, 64)
+	switch {
+	case err != nil:
+		return &problem{msg: "is too large"}
+	case n == 0:
+		return &problem{msg: "must be at least 1"}
+	}
+	*s = seqNumber(n)
+	return nil
+}
+
+// rawData is where an event's data sits in the body: it is decoded once
+// the event's name is known, since data may come before the name.
+type rawData struct{ start, end int64 }
+
+func (d *rawData) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	if d.end != 0 {
+		return jsontext.ErrDuplicateName
+	}
+	v, err := dec.ReadValue()
+	d.end = dec.InputOffset()
+	d.start = d.end - int64(len(v))
+	return err
+}
+
+// in returns the data in body; absent data is {}.
+func (d rawData) in(body []byte) []byte {
+	if d.end == 0 {
+		return []byte("{}")
+	}
+	return body[d.start:d.end]
 }
 
 // checkSeqs refuses a seq used twice in one batch; the store would keep only
@@ -241,48 +367,6 @@ func checkSeqs(events []Event) error {
 	return nil
 }
 
-// event reads the n-th event object (from 1). data may come before name in
-// the object; it is then read once the name is known.
-func (p *parser) event(n int) (Event, error) {
-	var e Event
-	dataAt := -1
-	seen, err := p.object(at{obj: "the event", idx: -1}, []string{"seq", "name", "data"}, func(i int) error {
-		var err error
-		switch i {
-		case 0:
-			e.Seq, err = p.seq(at{idx: -1, key: "seq"})
-		case 1:
-			if e.Name, err = p.str(at{idx: -1, key: "name"}); err == nil && (e.Name == "" || len(e.Name) > maxEventNameBytes) {
-				err = fmt.Errorf("the name must be 1 to %d bytes long", maxEventNameBytes)
-			}
-		case 2:
-			if e.Name == "" {
-				dataAt = p.pos
-				return p.skip(0)
-			}
-			return p.data(&e)
-		}
-		return err
-	})
-	switch {
-	case err != nil:
-		return e, eventError(n, e, err)
-	case seen&1 == 0:
-		return e, eventError(n, e, errors.New("seq is missing"))
-	case seen&2 == 0:
-		return e, eventError(n, e, errors.New("name is missing"))
-	case seen&4 == 0:
-		// No data: the same as {}, which fails for events that need keys.
-		err = (&parser{buf: []byte("{}")}).data(&e)
-	case dataAt >= 0:
-		err = (&parser{buf: p.buf[:p.pos], pos: dataAt}).data(&e)
-	}
-	if err != nil {
-		return e, eventError(n, e, err)
-	}
-	return e, nil
-}
-
 // eventError names the event in err: its place in the batch, and its name
 // and seq once they were read.
 func eventError(n int, e Event, err error) error {
@@ -295,233 +379,356 @@ func eventError(n int, e Event, err error) error {
 	return fmt.Errorf("event %d: %w", n, err)
 }
 
-// data reads the event's data by its name and sets its kind and payload.
-func (p *parser) data(e *Event) error {
-	data := at{obj: "data", idx: -1}
+// Data of the events the wire format defines, by name.
+type (
+	dataJoined struct {
+		MemberID opt[string]        `json:"member_id"`
+		Room     opt[roomPatch]     `json:"room"`
+		Members  opt[[]memberPatch] `json:"members"`
+	}
+	dataSnapshot struct {
+		MemberID opt[string]        `json:"member_id"`
+		Members  opt[[]memberPatch] `json:"members"`
+	}
+	dataMember struct {
+		Member opt[memberPatch] `json:"member"`
+	}
+	dataRoom struct {
+		Room opt[roomPatch] `json:"room"`
+	}
+	dataLayout struct {
+		LayoutName opt[string] `json:"layout_name"`
+	}
+	dataRecording struct {
+		State opt[string] `json:"state"`
+	}
+	dataLeft struct {
+		Reason opt[string] `json:"reason"`
+	}
+	dataEmpty struct{}
+)
+
+// decodeData decodes the event's data by its name and sets its kind and
+// payload.
+func (e *Event) decodeData(raw []byte) error {
+	var err error
 	switch e.Name {
 	case "room.joined":
-		e.kind = kindJoined
-		seen, err := p.object(data, []string{"member_id", "room", "members"}, func(i int) error {
-			switch i {
-			case 0:
-				return p.id(data.k("member_id"), &e.selfID)
-			case 1:
-				return p.room(data.k("room"), &e.room)
-			default:
-				e.list = true
-				return p.memberList(&e.members)
-			}
-		})
-		if err != nil {
-			return err
+		var d dataJoined
+		if err = unmarshalData(raw, &d); err == nil {
+			e.kind, e.selfID, e.room, e.list, e.members = kindJoined, d.MemberID.v, d.Room.v, d.Members.set, d.Members.v
+			err = cmp.Or(required("data.member_id", d.MemberID.set), required("data.room", d.Room.set), checkID("data.member_id", e.selfID))
 		}
-		return required(seen, "data.member_id", "data.room")
 	case "members.snapshot":
-		e.kind, e.list = kindSnapshot, true
-		seen, err := p.object(data, []string{"members", "member_id"}, func(i int) error {
-			if i == 0 {
-				return p.memberList(&e.members)
+		var d dataSnapshot
+		if err = unmarshalData(raw, &d); err == nil {
+			e.kind, e.selfID, e.list, e.members = kindSnapshot, d.MemberID.v, true, d.Members.v
+			err = required("data.members", d.Members.set)
+			if err == nil && d.MemberID.set {
+				err = checkID("data.member_id", e.selfID)
 			}
-			return p.id(data.k("member_id"), &e.selfID)
-		})
-		if err != nil {
-			return err
 		}
-		return required(seen, "data.members")
 	case "member.joined", "member.updated", "member.left", "member.talking":
-		switch e.Name {
-		case "member.joined":
-			e.kind = kindAdd
-		case "member.updated":
-			e.kind = kindUpdate
-		case "member.left":
-			e.kind = kindLeft
-		default:
-			e.kind = kindTalking
+		var d dataMember
+		if err = unmarshalData(raw, &d); err == nil {
+			e.kind, e.member = memberKind(e.Name), d.Member.v
+			err = required("data.member", d.Member.set)
+			if err == nil && e.kind == kindTalking {
+				err = required("data.member.talking", e.member.has.has(fTalking))
+			}
 		}
-		seen, err := p.object(data, []string{"member"}, func(int) error {
-			return p.member(data.k("member"), &e.member)
-		})
-		if err != nil {
-			return err
-		}
-		if err := required(seen, "data.member"); err != nil {
-			return err
-		}
-		if e.kind == kindTalking && !e.member.has.has(fTalking) {
-			return errors.New("data.member.talking is missing")
-		}
-		return nil
 	case "room.updated":
-		e.kind = kindRoom
-		seen, err := p.object(data, []string{"room"}, func(int) error {
-			return p.room(data.k("room"), &e.room)
-		})
-		if err != nil {
-			return err
+		var d dataRoom
+		if err = unmarshalData(raw, &d); err == nil {
+			e.kind, e.room = kindRoom, d.Room.v
+			err = required("data.room", d.Room.set)
 		}
-		return required(seen, "data.room")
 	case "layout.changed":
-		e.kind = kindRoom
-		seen, err := p.object(data, []string{"layout_name"}, func(int) error {
-			e.room.has |= 1 << fLayout
-			return p.name(data.k("layout_name"), &e.room.layout)
-		})
-		if err != nil {
-			return err
+		var d dataLayout
+		if err = unmarshalData(raw, &d); err == nil {
+			e.kind, e.room = kindRoom, roomPatch{has: 1 << fLayout, layout: d.LayoutName.v}
+			err = cmp.Or(required("data.layout_name", d.LayoutName.set), checkName("data.layout_name", e.room.layout))
 		}
-		return required(seen, "data.layout_name")
 	case "recording.started", "recording.ended":
 		e.kind, e.flag = kindRecording, e.Name == "recording.started"
-		_, err := p.object(data, nil, nil)
-		return err
+		err = unmarshalData(raw, &dataEmpty{})
 	case "recording.updated":
-		e.kind = kindRecording
-		seen, err := p.object(data, []string{"state"}, func(int) error {
-			st, err := p.str(data.k("state"))
-			switch {
-			case err != nil:
-				return err
+		var d dataRecording
+		if err = unmarshalData(raw, &d); err == nil {
+			e.kind = kindRecording
+			switch st := d.State.v; {
+			case !d.State.set:
+				err = required("data.state", false)
 			case st == "recording" || st == "paused": // a paused recording still exists
 				e.flag = true
 			case st == "completed":
 				e.flag = false
 			default:
-				return fmt.Errorf("data.state must be recording, paused or completed, not %q", st)
+				err = fmt.Errorf("data.state must be recording, paused or completed, not %q", st)
 			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
-		return required(seen, "data.state")
 	case "room.left":
 		e.kind = kindSelfLeft
-		_, err := p.object(data, []string{"reason"}, func(int) error {
-			if p.peek() != '"' {
-				return p.typeError(data.k("reason"), "a string")
-			}
-			return p.skip(0)
-		})
-		return err
+		err = unmarshalData(raw, &dataLeft{})
 	case "room.ended":
 		e.kind = kindSelfLeft
-		_, err := p.object(data, nil, nil)
-		return err
+		err = unmarshalData(raw, &dataEmpty{})
 	default:
 		e.kind = kindIgnored
-		return p.skip(0)
+		err = checkDepth(raw)
 	}
+	return err
 }
 
-// required reports the first of keys (in the order the object's keys were
-// declared) that seen lacks.
-func required(seen uint32, keys ...string) error {
-	for i, k := range keys {
-		if seen&(1<<i) == 0 {
-			return fmt.Errorf("%s is missing", k)
-		}
+// memberKind is the kind of an event whose data is one member.
+func memberKind(name string) kind {
+	switch name {
+	case "member.joined":
+		return kindAdd
+	case "member.updated":
+		return kindUpdate
+	case "member.left":
+		return kindLeft
+	}
+	return kindTalking
+}
+
+// unmarshalData decodes the data of an event the wire format defines into
+// v, a struct of opt fields.
+func unmarshalData(raw []byte, v any) error {
+	if k := jsontext.Value(raw).Kind(); k != '{' {
+		return fmt.Errorf("data must be an object, not %s", kindName(k))
+	}
+	if err := json.Unmarshal(raw, v, dataOptions); err != nil {
+		return explain("data", "data.", "", err)
 	}
 	return nil
 }
 
-// member reads a member object at path: only id is required.
-func (p *parser) member(path at, m *memberPatch) error {
-	keys := []string{fID: "id", fName: "name", fType: "type", fParentID: "parent_id",
-		fAudioMuted: "audio_muted", fVideoMuted: "video_muted", fDeaf: "deaf", fVisible: "visible",
-		fHand: "handraised", fTalking: "talking"}
-	seen, err := p.object(path, keys, func(i int) error {
-		var err error
-		key := path.k(keys[i])
-		switch i {
-		case fID:
-			err = p.id(key, &m.id)
-		case fName:
-			err = p.name(key, &m.name)
-		case fType:
-			if m.typ, err = p.str(key); err == nil && len(m.typ) > maxTypeBytes {
-				err = fmt.Errorf("%v is longer than %d bytes", key, maxTypeBytes)
-			}
-		case fParentID:
-			if m.parentID, err = p.str(key); err == nil && len(m.parentID) > MaxIDBytes {
-				err = fmt.Errorf("%v is longer than %d bytes", key, MaxIDBytes)
-			}
-		case fAudioMuted:
-			m.audioMuted, err = p.boolean(key)
-		case fVideoMuted:
-			m.videoMuted, err = p.boolean(key)
-		case fDeaf:
-			m.deaf, err = p.boolean(key)
-		case fVisible:
-			m.visible, err = p.boolean(key)
-		case fHand:
-			m.hand, err = p.boolean(key)
-		case fTalking:
-			m.talking, err = p.boolean(key)
+// checkDepth refuses the data of an unknown event nested deeper than
+// maxUnknownDepth; it was read as JSON with the batch already.
+func checkDepth(raw []byte) error {
+	dec := jsontext.NewDecoder(bytes.NewReader(raw), jsontext.AllowDuplicateNames(true))
+	for {
+		if _, err := dec.ReadToken(); err != nil {
+			return nil // io.EOF: the data was valid JSON already
 		}
-		return err
-	})
-	if err != nil {
+		if dec.StackDepth() > maxUnknownDepth {
+			return fmt.Errorf("data is nested more than %d levels deep", maxUnknownDepth)
+		}
+	}
+}
+
+// wireMember is a member object as sent, in the order of the f constants.
+type wireMember struct {
+	ID         opt[string] `json:"id"`
+	Name       opt[string] `json:"name"`
+	Type       opt[string] `json:"type"`
+	ParentID   opt[string] `json:"parent_id"`
+	AudioMuted opt[bool]   `json:"audio_muted"`
+	VideoMuted opt[bool]   `json:"video_muted"`
+	Deaf       opt[bool]   `json:"deaf"`
+	Visible    opt[bool]   `json:"visible"`
+	HandRaised opt[bool]   `json:"handraised"`
+	Talking    opt[bool]   `json:"talking"`
+}
+
+// UnmarshalJSONFrom reads a member object: only id is required.
+func (m *memberPatch) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var w wireMember
+	if err := decodeObject(dec, &w); err != nil {
 		return err
 	}
-	m.has = fieldMask(seen)
-	if !m.has.has(fID) {
-		return fmt.Errorf("%v is missing", path.k("id"))
+	*m = memberPatch{
+		has: mask(w.ID.set, w.Name.set, w.Type.set, w.ParentID.set,
+			w.AudioMuted.set, w.VideoMuted.set, w.Deaf.set, w.Visible.set, w.HandRaised.set, w.Talking.set),
+		id: w.ID.v, name: w.Name.v, typ: w.Type.v, parentID: w.ParentID.v,
+		audioMuted: w.AudioMuted.v, videoMuted: w.VideoMuted.v, deaf: w.Deaf.v,
+		visible: w.Visible.v, hand: w.HandRaised.v, talking: w.Talking.v,
+	}
+	return cmp.Or(required("id", w.ID.set), checkID("id", m.id), checkName("name", m.name),
+		checkBytes("type", m.typ, maxTypeBytes), checkBytes("parent_id", m.parentID, MaxIDBytes))
+}
+
+// wireRoom is a room object as sent, in the order of the f constants.
+type wireRoom struct {
+	LayoutName     opt[string] `json:"layout_name"`
+	Locked         opt[bool]   `json:"locked"`
+	Recording      opt[bool]   `json:"recording"`
+	HideVideoMuted opt[bool]   `json:"hide_video_muted"`
+}
+
+// UnmarshalJSONFrom reads a room object: every key is optional.
+func (r *roomPatch) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	var w wireRoom
+	if err := decodeObject(dec, &w); err != nil {
+		return err
+	}
+	*r = roomPatch{
+		has:    mask(w.LayoutName.set, w.Locked.set, w.Recording.set, w.HideVideoMuted.set),
+		layout: w.LayoutName.v, locked: w.Locked.v, recording: w.Recording.v, hideVideoMuted: w.HideVideoMuted.v,
+	}
+	return checkName("layout_name", r.layout)
+}
+
+// mask sets bit i for each present[i].
+func mask(present ...bool) fieldMask {
+	var m fieldMask
+	for i, ok := range present {
+		if ok {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// problem is what is wrong with a value, said of its key; the place is
+// added from the position the JSON library reports (see explain).
+type problem struct{ key, msg string }
+
+func (p *problem) Error() string { return strings.TrimLeft(p.key+" "+p.msg, " ") }
+
+func required(key string, present bool) error {
+	if !present {
+		return &problem{key: key, msg: "is missing"}
 	}
 	return nil
 }
 
-// memberList reads data.members.
-func (p *parser) memberList(ms *[]memberPatch) error {
-	*ms = make([]memberPatch, 0, 8)
-	return p.array(at{obj: "data", idx: -1, key: "members"}, func(i int) error {
-		var m memberPatch
-		if err := p.member(at{obj: "data.members", idx: i}, &m); err != nil {
-			return err
-		}
-		*ms = append(*ms, m)
-		return nil
-	})
-}
-
-// room reads a room object at path: every key is optional.
-func (p *parser) room(path at, r *roomPatch) error {
-	keys := []string{fLayout: "layout_name", fLocked: "locked", fRecording: "recording", fHideVideoMuted: "hide_video_muted"}
-	seen, err := p.object(path, keys, func(i int) error {
-		var err error
-		key := path.k(keys[i])
-		switch i {
-		case fLayout:
-			err = p.name(key, &r.layout)
-		case fLocked:
-			r.locked, err = p.boolean(key)
-		case fRecording:
-			r.recording, err = p.boolean(key)
-		case fHideVideoMuted:
-			r.hideVideoMuted, err = p.boolean(key)
-		}
-		return err
-	})
-	r.has = fieldMask(seen)
-	return err
-}
-
-// id reads a member id: 1 to MaxIDBytes bytes.
-func (p *parser) id(path at, dst *string) error {
-	s, err := p.str(path)
-	if err == nil && (s == "" || len(s) > MaxIDBytes) {
-		err = fmt.Errorf("%v must be 1 to %d bytes long", path, MaxIDBytes)
+// checkID bounds a member id: 1 to MaxIDBytes bytes.
+func checkID(key, s string) error {
+	if s == "" || len(s) > MaxIDBytes {
+		return &problem{key: key, msg: fmt.Sprintf("must be 1 to %d bytes long", MaxIDBytes)}
 	}
-	*dst = s
-	return err
+	return nil
 }
 
-// name reads a member or layout name: at most MaxNameRunes characters.
-func (p *parser) name(path at, dst *string) error {
-	s, err := p.str(path)
-	if err == nil && utf8.RuneCountInString(s) > MaxNameRunes {
-		err = fmt.Errorf("%v is longer than %d characters", path, MaxNameRunes)
+// checkName bounds a member or layout name: at most MaxNameRunes characters.
+func checkName(key, s string) error {
+	if utf8.RuneCountInString(s) > MaxNameRunes {
+		return &problem{key: key, msg: fmt.Sprintf("is longer than %d characters", MaxNameRunes)}
 	}
-	*dst = s
-	return err
+	return nil
+}
+
+func checkBytes(key, s string, max int) error {
+	if len(s) > max {
+		return &problem{key: key, msg: fmt.Sprintf("is longer than %d bytes", max)}
+	}
+	return nil
+}
+
+// batchError describes an error of the JSON library in the batch; an error
+// inside an event names the event, with what events holds of it.
+func batchError(events []wireEvent, err error) error {
+	at := pointer(err)
+	rest, ok := strings.CutPrefix(string(at), "/events/")
+	if !ok {
+		return explain("the batch", "", "", err)
+	}
+	idx, _, _ := strings.Cut(rest, "/")
+	i, _ := strconv.Atoi(idx)
+	var e Event
+	if i < len(events) {
+		e.Seq, e.Name = uint64(events[i].Seq.v), events[i].Name.v
+	}
+	return eventError(i+1, e, explain("the event", "", jsontext.Pointer("/events/"+idx), err))
+}
+
+// pointer returns where the JSON library places err.
+func pointer(err error) jsontext.Pointer {
+	var sem *json.SemanticError
+	var syn *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &syn):
+		return syn.JSONPointer
+	case errors.As(err, &sem):
+		return sem.JSONPointer
+	}
+	return ""
+}
+
+// explain turns an error of the JSON library into a sentence that names
+// the place of the fault within the value at base: whole for that value
+// itself, else prefix and the path, as in data.members[1].id. These
+// sentences reach users: they name keys, never Go types.
+func explain(whole, prefix string, base jsontext.Pointer, err error) error {
+	var sem *json.SemanticError
+	var syn *jsontext.SyntacticError
+	var p *problem
+	var offset int64
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.ByteOffset
+	case errors.As(err, &sem):
+		offset = sem.ByteOffset
+	}
+	at := jsontext.Pointer(strings.TrimPrefix(string(pointer(err)), string(base)))
+	place := func(at jsontext.Pointer) string {
+		s := ""
+		for tok := range at.Tokens() {
+			switch _, err := strconv.Atoi(tok); {
+			case err == nil:
+				s += "[" + tok + "]"
+			case s == "":
+				s = tok
+			default:
+				s += "." + tok
+			}
+		}
+		if s == "" {
+			return whole
+		}
+		return prefix + s
+	}
+	switch {
+	case errors.As(err, &p):
+		if p.key != "" {
+			at = at.AppendToken(p.key)
+		}
+		return fmt.Errorf("%s %s", place(at), p.msg)
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return fmt.Errorf("%s has the key %q twice", place(at.Parent()), at.LastToken())
+	case errors.Is(err, json.ErrUnknownName):
+		return fmt.Errorf("%s has the unknown key %q", place(at.Parent()), at.LastToken())
+	case sem != nil && sem.JSONKind != 0 && sem.GoType != nil:
+		return fmt.Errorf("%s must be %s, not %s", place(at), want(sem.GoType), kindName(sem.JSONKind))
+	case syn != nil && strings.Contains(syn.Err.Error(), "UTF-8"): // the library exports no such error
+		return fmt.Errorf("%s is not valid UTF-8", place(at))
+	}
+	return fmt.Errorf("invalid JSON near byte %d", offset)
+}
+
+// want names the JSON type a Go type is read from.
+func want(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Uint64:
+		return "a positive integer"
+	}
+	return "an object"
+}
+
+// kindName names a kind of JSON value.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "a boolean"
+	case '"':
+		return "a string"
+	case '0':
+		return "a number"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "invalid JSON"
 }
