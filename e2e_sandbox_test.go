@@ -59,6 +59,31 @@ func sbJoin(t *testing.T, tab *browsertest.Tab, name string) float64 {
 	return ms
 }
 
+// sbKnock types the name and clicks Join on a guest's page: with the
+// lobby on (the picker's default), the guest waits until admitted.
+func sbKnock(t *testing.T, tab *browsertest.Tab, name string) {
+	t.Helper()
+	tab.WaitVisible(`[data-testid="join"]`)
+	tab.Eval(fmt.Sprintf(`document.getElementById('prejoin-name').value = %q;
+		window.__joinAt = performance.now();
+		document.querySelector('[data-testid="join"]').click()`, name), nil)
+	tab.WaitVisible(`[data-testid="lobby-waiting"]`)
+}
+
+// sbAdmit lets the guest called name in from the host's Lobby tab.
+func sbAdmit(t *testing.T, host *browsertest.Tab, name string) {
+	t.Helper()
+	host.Eval(`document.querySelector('[data-testid="tab-lobby"]').click()`, nil)
+	guestRow := fmt.Sprintf(`[...document.querySelectorAll('[data-testid="lobby-guest"]')].find(r => r.textContent.includes(%q))`, name)
+	host.WaitJS(guestRow + ` !== undefined`)
+	// htmx processes swapped content after its 20 ms settle: a click
+	// before that would be lost.
+	host.WaitJS(`!document.querySelector('.htmx-added, .htmx-settling')`)
+	host.Eval(guestRow+`.querySelector('[data-action="admit"]').click()`, nil)
+	host.WaitJS(guestRow + ` === undefined`)
+	host.Eval(`document.querySelector('[data-testid="tab-people"]').click()`, nil)
+}
+
 // sbRow is the JS expression of the roster row of the member called name.
 func sbRow(name string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll('#roster-panel [data-testid="member"]')].find(r => r.querySelector('[data-testid="member-name"]')?.textContent.trim() === %q)`, name)
@@ -104,7 +129,16 @@ func TestE2ESandboxHostGuestAndBots(t *testing.T) {
 	if got := guest.Attr(`[data-testid="room-page"]`, "data-role"); got != "guest" {
 		t.Fatalf("the invite's page has role %q, want guest", got)
 	}
-	guestFirstRow := sbJoin(t, guest, "Gus")
+	// The picker's lobby is on: Gus knocks, the host (who got a knock
+	// notice) lets him in, and his page joins without another click. The
+	// bots never wait: they are the relay's members, with no invite.
+	sbKnock(t, guest, "Gus")
+	host.WaitVisible(`[data-testid="knock-notice"]`)
+	sbAdmit(t, host, "Gus")
+	guest.WaitVisible(`[data-testid="call"]`)
+	guest.WaitVisible(`[data-testid="member"][data-self="true"]`)
+	var guestFirstRow float64 // Join to first row, the host's admission included
+	guest.Eval(`window.__firstRow ?? -1`, &guestFirstRow)
 	everyone := append([]string{"Hana", "Gus"}, bots...)
 	sbWaitRows(t, host, everyone...)
 	sbWaitRows(t, guest, everyone...)
@@ -128,7 +162,8 @@ func TestE2ESandboxHostGuestAndBots(t *testing.T) {
 	guest.WaitVisible(`[data-testid="locked-indicator"]`)
 	late := sbTab(t)
 	sbOpen(t, late, invite)
-	late.Eval(`document.getElementById('prejoin-name').value = 'Lou'; document.querySelector('[data-testid="join"]').click()`, nil)
+	sbKnock(t, late, "Lou")
+	sbAdmit(t, host, "Lou")
 	late.WaitJS(`/locked/i.test(document.querySelector('[data-testid="join-error"]')?.textContent ?? '')`)
 	if late.Count(`[data-testid="call"]:not([hidden])`) != 0 {
 		t.Error("the call shows on the page of a guest the locked room refused")

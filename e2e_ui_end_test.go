@@ -47,10 +47,11 @@ func TestE2EUIGuestIsToldAndRemovedCleanly(t *testing.T) {
 		t.Errorf("a guest's panel has a Room controls tab")
 	}
 
-	// The host mutes the guest: the guest hears it said.
+	// The host mutes the guest: the guest sees a notice and hears it said.
 	gwen := liveMember(t, app, room, "Gwen").ID
 	host.Click(button("audio-mute", gwen))
-	waitAnnounced(t, guest, "The host muted you.")
+	guest.WaitVisible(`[data-testid="notice"][data-notice="muted"]`)
+	waitAnnounced(t, guest, "The host muted your microphone.")
 	// The host locks the room; the guest is removed: one end screen, the
 	// roster and room state cleared, no Rejoin.
 	openTab(t, host, "controls")

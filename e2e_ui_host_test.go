@@ -155,7 +155,7 @@ func TestE2EUIToolbarKeyboardOrder(t *testing.T) {
 	hostRoom(t, tab, app, "e2e_ui_keys", "Kim")
 	joinCall(t, tab)
 	focusOn(t, tab, `[data-action="self-mic"]`)
-	want := []string{"self-camera:", "self-screenshare:", "self-hand:", "panel:people", "#", "self-leave:"}
+	want := []string{"self-camera:", "self-screenshare:", "self-hand:", "panel:people", "panel:chat", "#", "self-leave:"}
 	for _, w := range want {
 		tab.Press("\t")
 		got := tab.Focused()
@@ -176,12 +176,15 @@ func TestE2EUIToolbarKeyboardOrder(t *testing.T) {
 	// The panel's tabs: arrow keys move between them.
 	focusOn(t, tab, `[data-testid="tab-people"]`)
 	tab.Press(kb.ArrowRight)
+	waitFocused(t, tab, "tab:chat")
+	tab.WaitVisible(`[data-panel="chat"]`)
+	tab.Press(kb.End)
 	waitFocused(t, tab, "tab:controls")
 	tab.WaitVisible(`[data-panel="controls"]`)
 	if tab.Attr(`[data-testid="tab-controls"]`, "aria-selected") != "true" {
 		t.Error("the controls tab is focused but not selected")
 	}
-	tab.Press(kb.ArrowLeft)
+	tab.Press(kb.Home)
 	waitFocused(t, tab, "tab:people")
 }
 

@@ -38,6 +38,11 @@ func main() {
 // can be set from the environment.
 type runOptions struct {
 	onListen func(addr string)
+	// heartbeat and lobbyGrace shorten the streams' timing (0: defaults),
+	// so that a test sees a closed tab leave the lobby in seconds.
+	heartbeat, lobbyGrace time.Duration
+	// broker wraps the push broker, so that a test can cut streams.
+	broker func(*push.Memory) handlers.Broker
 }
 
 type runOption func(*runOptions)
@@ -45,6 +50,17 @@ type runOption func(*runOptions)
 // withOnListen reports the address once the server listens (for port 0).
 func withOnListen(f func(addr string)) runOption {
 	return func(o *runOptions) { o.onListen = f }
+}
+
+// withStreamTiming sets the streams' heartbeat and the lobby's grace for
+// a waiting guest without a stream.
+func withStreamTiming(heartbeat, lobbyGrace time.Duration) runOption {
+	return func(o *runOptions) { o.heartbeat, o.lobbyGrace = heartbeat, lobbyGrace }
+}
+
+// withBroker wraps the push broker the handlers use.
+func withBroker(wrap func(*push.Memory) handlers.Broker) runOption {
+	return func(o *runOptions) { o.broker = wrap }
 }
 
 // shutdownTimeout bounds the drain of in-flight requests after a signal,
@@ -108,6 +124,10 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	// The rooms' pushed events; closed first at shutdown, so streams end
 	// and their browsers reconnect elsewhere.
 	broker := push.NewMemory(push.Limits{}, nil)
+	var hb handlers.Broker = broker
+	if ro.broker != nil {
+		hb = ro.broker(broker)
+	}
 	h := handlers.New(handlers.Config{
 		Sandbox:   sandboxMode,
 		SecretKey: secret,
@@ -125,8 +145,10 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		Limits:         handlers.Limits{JoinsPerAddress: cfg.JoinsPerAddress, JoinsPerRoom: cfg.JoinsPerRoom},
 
 		ModeratorCanUnmute: cfg.ModeratorCanUnmute,
+		StreamHeartbeat:    ro.heartbeat,
+		LobbyGrace:         ro.lobbyGrace,
 	}, handlers.Deps{
-		Broker: broker,
+		Broker: hb,
 		Video:  client,
 		Roster: roster.NewMemoryStore(roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}),
 		Log:    log,

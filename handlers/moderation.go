@@ -88,14 +88,15 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	return h.render(c, fiber.StatusOK, "Blocked", views.Notice(views.NoticeView{Kind: "blocked", Text: name + " was removed and cannot rejoin this meeting."}))
 }
 
-// revokeInvite handles "POST /rooms/:room/invite" (a moderator's X-Seat):
+// revokeInvite handles "POST /rooms/:room/invite" (a moderator's X-Seat,
+// or the room's host session: the Invite popover works before Join too):
 // "New invite link". The room's invite key version goes up, so every
 // earlier link gets 403 saying it was replaced, and the answer is the
 // invite box with the new link (data-testid="invite-link").
 func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
-	if _, err := h.moderatorSeat(c, room); err != nil {
+	if _, err := h.moderatorSeat(c, room); err != nil && !h.isHostOf(c, room) {
 		return err
 	}
 	lr := h.rooms.get(room)

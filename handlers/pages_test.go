@@ -331,8 +331,8 @@ func TestEscaping(t *testing.T) {
 	if got, _ := testid(page, "prejoin-name").Attr("value"); got != "<script>alert(1)</script>" {
 		t.Errorf("got %q, want the name as text", got)
 	}
-	if n := page.Find("script").Length(); n != 4 {
-		t.Errorf("got %d script elements, want 4 (htmx, config, SDK, island)", n)
+	if n := page.Find("script").Length(); n != 5 {
+		t.Errorf("got %d script elements, want 5 (htmx, its SSE extension, config, SDK, island)", n)
 	}
 }
 

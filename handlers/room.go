@@ -77,6 +77,7 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 		Config:        h.islandConfig(c, room, views.RoleModerator, user, nil),
 		SDKURL:        h.assets.SDK,
 		IslandURL:     h.assets.Room,
+		Tabs:          roomTabs(room, views.RoleModerator),
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return h.render(c, fiber.StatusOK, room, views.Room(p))
@@ -105,9 +106,25 @@ func (h *Handlers) guestRoom(c *fiber.Ctx) error {
 		Config:    h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
 		SDKURL:    h.assets.SDK,
 		IslandURL: h.assets.Room,
+		Tabs:      roomTabs(inv.Room, views.RoleGuest),
+		// The waiting room shows here after Join (lobby.js).
+		PrejoinExtra: views.LobbySlot(),
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return h.render(c, fiber.StatusOK, inv.Room, views.Room(p))
+}
+
+// roomTabs are the side panel's tabs: People and Chat for everyone, and
+// for moderators the Lobby (who waits, filled by the stream) and Room
+// controls.
+func roomTabs(room, role string) []views.PanelTab {
+	tabs := views.DefaultTabs(role)
+	chat := views.PanelTab{ID: "chat", Label: "Chat", Icon: "chat", Toolbar: true, Badge: true, Panel: views.ChatPanel(views.ChatForm{Room: room})}
+	out := []views.PanelTab{tabs[0], chat}
+	if role == views.RoleModerator {
+		out = append(out, views.PanelTab{ID: "lobby", Label: "Lobby", Icon: "people", Panel: views.LobbyArea()})
+	}
+	return append(out, tabs[1:]...)
 }
 
 func (h *Handlers) islandConfig(c *fiber.Ctx, room, role, user string, inv *views.Invite) views.IslandConfig {

@@ -124,6 +124,9 @@ type PanelTab struct {
 	Icon string
 	// Toolbar puts a button opening this tab in the toolbar.
 	Toolbar bool
+	// Badge puts an unread count on the tab (#tab-<ID>-badge), hidden
+	// until the island fills it in.
+	Badge bool
 	// Panel renders the tab's panel; nil for the roster's own tabs
 	// (people, controls), which the roster fragment renders.
 	Panel templ.Component

@@ -25,6 +25,7 @@ import { byId, byTestId, connectionStatus, reason, show } from './ui.js';
  * @property {() => void} swapping the roster panel is about to be swapped
  * @property {() => void} swapped the roster panel was swapped
  * @property {() => void} ended the call is over for this page
+ * @property {() => void} mutedByHost someone else muted this page's microphone
  */
 
 /**
@@ -287,7 +288,7 @@ function sessionMemberId(rs) {
 function noteSelf(members) {
   const self = members.find((m) => m.id === call.selfId);
   if (!self) return;
-  if (self.audio_muted === true && !call.self.audioMuted && !call.mutingSelf) announce('The host muted you.');
+  if (self.audio_muted === true && !call.self.audioMuted && !call.mutingSelf) hooks.mutedByHost();
   if (self.audio_muted !== undefined) call.self.audioMuted = self.audio_muted;
   if (self.video_muted !== undefined) call.self.videoMuted = self.video_muted;
   if (self.handraised !== undefined) call.self.handraised = self.handraised;

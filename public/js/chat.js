@@ -33,6 +33,17 @@ export function setupChat(o) {
     }
   });
 
+  // A sent message comes back as an empty form (or the form with its
+  // error), swapped in: the focus stays in it, to type the next one.
+  let typing = false;
+  o.panel.addEventListener('htmx:beforeSwap', () => {
+    typing = Boolean(o.panel.querySelector('#chat-form')?.contains(document.activeElement));
+  });
+  o.panel.addEventListener('htmx:afterSwap', () => {
+    if (typing) /** @type {HTMLElement | null} */ (o.panel.querySelector('#chat-input'))?.focus();
+    typing = false;
+  });
+
   // One chat event is one message appended to the log.
   o.panel.addEventListener('htmx:sseMessage', (ev) => {
     const msg = /** @type {CustomEvent<MessageEvent>} */ (ev).detail;

@@ -28,6 +28,9 @@ import { install, keepLobbyStream, stopStream } from './stream.js';
  * @returns {Promise<boolean>}
  */
 export async function knockThenJoin(o) {
+  // Admitted once already (the join failed after, or the call ended): the
+  // ticket still says so, and the guest does not wait again.
+  if (admission.ticket) return o.join();
   let res;
   try {
     res = await fetch(`/rooms/${encodeURIComponent(o.room)}/lobby`, {
@@ -56,12 +59,26 @@ export async function knockThenJoin(o) {
   if (stream) keepLobbyStream(o.room, ticket, o.csrf, stream);
   const decided = await decision(o.area, box?.getAttribute('data-lobby-state') || 'denied');
   stopStream();
+  // The waiting room's stream is over: its element leaves htmx's hands
+  // (a processed sse-connect would reconnect), its words stay.
+  if (box) {
+    box.removeAttribute('sse-connect');
+    box.removeAttribute('hx-ext');
+    box.querySelector('[sse-swap]')?.removeAttribute('sse-swap');
+    window.htmx?.process(box);
+  }
   if (decided !== 'admitted') return false;
   setLobbyTicket(ticket);
+  admission.ticket = ticket;
   const ok = await o.join();
-  if (ok) o.area.setAttribute('hidden', '');
+  // The waiting room is over either way; a failed join says why near Join.
+  o.area.replaceChildren();
+  o.area.setAttribute('hidden', '');
   return ok;
 }
+
+/** The lobby ticket of this page's admission, once a host let it in. */
+const admission = { ticket: '' };
 
 /**
  * Waits until the lobby's status says admitted or denied.

@@ -1,5 +1,5 @@
 // @ts-check
-// Issue 16's buttons that need the SDK or the seat: "Remove and block" (the
+// Issue 16's actions that need the SDK or the seat: "Remove and block" (the
 // server records the block, the SDK removes the member), asking someone to
 // unmute (the server pushes the request to their page), and the answer to
 // such a request (only the person's own SDK call unmutes them).
@@ -7,8 +7,14 @@
 import { call, currentSeat } from './call.js';
 import { reason, show } from './ui.js';
 
-/** The actions this module handles. */
-export const MODERATION_ACTIONS = new Set(['remove-block', 'ask-unmute', 'ask-video-unmute', 'accept-unmute', 'decline-unmute']);
+/** @typedef {import('./sdk.js').RoomSession} RoomSession */
+
+/**
+ * The actions onModerationAction handles. Remove and block is asked first
+ * like Remove, so it goes through the roster panel's confirmations
+ * (moderator.js), which call blockMember.
+ */
+export const MODERATION_ACTIONS = new Set(['ask-unmute', 'ask-video-unmute', 'accept-unmute', 'decline-unmute']);
 
 /**
  * Posts a form to the room with the seat credential.
@@ -32,6 +38,20 @@ async function post(room, csrf, path, fields) {
 }
 
 /**
+ * "Remove and block", once confirmed: the block first, so that a removed
+ * guest who reloads at once is already refused; then the SDK's removal;
+ * then the server's notice of it.
+ * @param {RoomSession} rs
+ * @param {string} memberId
+ * @param {{room: string, csrf: string}} config
+ */
+export async function blockMember(rs, memberId, config) {
+  const html = await post(config.room, config.csrf, 'block', { member: memberId });
+  await rs.removeMember({ memberId });
+  window.htmx?.swap('[data-sse="notice"]', html, { swapStyle: 'innerHTML' });
+}
+
+/**
  * A click on one of MODERATION_ACTIONS.
  * @param {HTMLElement} el
  * @param {string} action
@@ -42,18 +62,18 @@ export async function onModerationAction(el, action, config) {
   const rs = call.session;
   el.setAttribute('aria-busy', 'true');
   try {
-    if (action === 'remove-block' && rs && memberId) {
-      const html = await post(config.room, config.csrf, 'block', { member: memberId });
-      await rs.removeMember({ memberId });
-      window.htmx?.swap('[data-sse="notice"]', html, { swapStyle: 'innerHTML' });
-    } else if ((action === 'ask-unmute' || action === 'ask-video-unmute') && memberId) {
+    if ((action === 'ask-unmute' || action === 'ask-video-unmute') && memberId) {
       await post(config.room, config.csrf, action, { member: memberId });
     } else if (action === 'accept-unmute' || action === 'decline-unmute') {
       const kind = el.dataset.kind === 'video' ? 'video' : 'audio';
       if (action === 'accept-unmute' && rs) {
         await (kind === 'video' ? rs.videoUnmute() : rs.audioUnmute());
       }
-      el.closest('[data-testid="unmute-request"]')?.remove();
+      const request = el.closest('[data-testid="unmute-request"]');
+      const hadFocus = Boolean(request?.contains(document.activeElement));
+      request?.remove();
+      // Focus stays near: on the control the answer was about.
+      if (hadFocus) /** @type {HTMLElement | null} */ (document.querySelector(`[data-action="self-${kind === 'video' ? 'camera' : 'mic'}"]`))?.focus();
       await post(config.room, config.csrf, 'unmute-answer', { kind, answer: action === 'accept-unmute' ? 'accept' : 'decline' });
     }
   } catch (err) {
@@ -61,23 +81,4 @@ export async function onModerationAction(el, action, config) {
   } finally {
     el.removeAttribute('aria-busy');
   }
-}
-
-/**
- * Shows a notice in the stream's notice area as the server renders one
- * (data-testid="notice"), for what only the SDK tells this page: being
- * muted by a host ("muted"), for example.
- * @param {string} kind
- * @param {string} text
- */
-export function showNotice(kind, text) {
-  const area = document.querySelector('[data-sse="notice"]');
-  if (!area) return;
-  const p = document.createElement('p');
-  p.className = 'notice';
-  p.dataset.testid = 'notice';
-  p.dataset.notice = kind;
-  p.setAttribute('role', 'status');
-  p.textContent = text;
-  area.replaceChildren(p);
 }

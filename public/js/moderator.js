@@ -7,6 +7,7 @@
 
 import { call } from './call.js';
 import { focusOn, restoreFocus } from './focus.js';
+import { blockMember } from './moderation.js';
 import { readConfig, reason, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
@@ -23,6 +24,20 @@ const panel = {
 };
 
 /**
+ * The questions asked in the page: the button that asks, the one that
+ * confirms and the one that cancels (member rows carry data-member-id).
+ */
+const ASKS = [
+  { ask: 'remove', confirm: 'confirm-remove', cancel: 'cancel-remove' },
+  { ask: 'remove-block', confirm: 'confirm-block', cancel: 'cancel-block' },
+  { ask: 'end-meeting', confirm: 'confirm-end', cancel: 'cancel-end' },
+];
+const askOf = (/** @type {string} */ a) => ASKS.find((q) => q.ask === a || q.confirm === a || q.cancel === a);
+const CONFIRMS = ASKS.map((q) => `[data-action="${q.confirm}"]`).join(', ');
+const CANCELS = ASKS.map((q) => `[data-action="${q.cancel}"]`).join(', ');
+const ASKERS = ASKS.map((q) => `[data-action="${q.ask}"]`).join(', ');
+
+/**
  * Per-member actions: what the sentence of a failure calls it, and the SDK call.
  * @type {Record<string, {verb: string, run: (rs: RoomSession, memberId: string) => Promise<unknown>}>}
  */
@@ -33,6 +48,7 @@ const MEMBER_ACTIONS = {
   'video-unmute': { verb: 'start the video of', run: (rs, memberId) => rs.videoUnmute({ memberId }) },
   'lower-hand': { verb: 'lower the hand of', run: (rs, memberId) => rs.setRaisedHand({ memberId, raised: false }) },
   'confirm-remove': { verb: 'remove', run: (rs, memberId) => rs.removeMember({ memberId }) },
+  'confirm-block': { verb: 'remove and block', run: (rs, memberId) => blockMember(rs, memberId, readConfig()) },
 };
 
 /**
@@ -108,15 +124,16 @@ export function onPanelClick(el, action) {
   const memberId = el.dataset.memberId || '';
   const rs = call.session;
   if (!rs) return;
-  if (action === 'remove' || action === 'end-meeting') {
+  const q = askOf(action);
+  if (q && action === q.ask) {
     // Ask in the page, not with a native dialog that blocks everything;
     // focus moves to the question's answer, and Escape or Cancel takes it back.
-    panel.confirm = action === 'remove' ? `confirm-remove:${memberId}` : 'confirm-end:';
+    panel.confirm = `${q.confirm}:${memberId}`;
     restorePanelState();
     focusOn(confirmButton());
     return;
   }
-  if (action === 'cancel-remove' || action === 'cancel-end') {
+  if (q && action === q.cancel) {
     cancelConfirm();
     return;
   }
@@ -150,7 +167,7 @@ export function cancelConfirm() {
   const [confirmAction, confirmId] = panel.confirm.split(':');
   panel.confirm = '';
   restorePanelState();
-  const asker = confirmAction === 'confirm-end' ? '[data-action="end-meeting"]' : `[data-action="remove"][data-member-id="${CSS.escape(confirmId)}"]`;
+  const asker = `[data-action="${askOf(confirmAction)?.ask}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`;
   focusOn(/** @type {HTMLElement | null} */ (document.querySelector(`#roster-panel ${asker}`)));
   return true;
 }
@@ -193,7 +210,8 @@ export function restorePanelState() {
   for (const el of Array.from(root.querySelectorAll('[data-action]'))) {
     if (!(el instanceof HTMLButtonElement || el instanceof HTMLSelectElement)) continue;
     const key = `${el.dataset.action}:${el.dataset.memberId || ''}`;
-    const busy = panel.pending.has(key) || (el.dataset.action === 'remove' && panel.pending.has(`confirm-remove:${el.dataset.memberId}`));
+    const q = askOf(el.dataset.action || '');
+    const busy = panel.pending.has(key) || Boolean(q && q.ask === el.dataset.action && panel.pending.has(`${q.confirm}:${el.dataset.memberId || ''}`));
     el.disabled = busy;
     if (busy) el.setAttribute('aria-busy', 'true');
     else el.removeAttribute('aria-busy');
@@ -203,18 +221,20 @@ export function restorePanelState() {
     ? root.querySelector(`[data-action="${confirmAction}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`)
     : null;
   if (confirmAction && !asking) panel.confirm = ''; // the member left meanwhile
-  for (const el of Array.from(root.querySelectorAll('[data-action="confirm-remove"], [data-action="confirm-end"]'))) {
+  const q = asking ? askOf(confirmAction) : undefined;
+  /** Whether el belongs to the open question (its own button, for its member). @param {HTMLElement} h @param {string | undefined} action */
+  const ofQuestion = (h, action) => Boolean(q) && h.dataset.action === action && (h.dataset.memberId || '') === (confirmId || '');
+  for (const el of Array.from(root.querySelectorAll(CONFIRMS))) {
     /** @type {HTMLElement} */ (el).hidden = el !== asking;
   }
   // Each question has its Cancel beside it.
-  for (const el of Array.from(root.querySelectorAll('[data-action="cancel-remove"], [data-action="cancel-end"]'))) {
+  for (const el of Array.from(root.querySelectorAll(CANCELS))) {
     const h = /** @type {HTMLElement} */ (el);
-    h.hidden = !asking || (h.dataset.action === 'cancel-end' ? confirmAction !== 'confirm-end' : h.dataset.memberId !== confirmId || confirmAction !== 'confirm-remove');
+    h.hidden = !ofQuestion(h, q?.cancel);
   }
-  for (const el of Array.from(root.querySelectorAll('[data-action="remove"], [data-action="end-meeting"]'))) {
+  for (const el of Array.from(root.querySelectorAll(ASKERS))) {
     const h = /** @type {HTMLElement} */ (el);
-    const confirmsIt = asking && (h.dataset.action === 'end-meeting' ? confirmAction === 'confirm-end' : h.dataset.memberId === confirmId);
-    h.hidden = Boolean(confirmsIt);
+    h.hidden = ofQuestion(h, q?.ask);
   }
   fillLayouts();
   restoreFocus();

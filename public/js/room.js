@@ -17,17 +17,27 @@
 //   freeze.js       the roster held still under the pointer or focus
 //   announce.js     the live region and the raised-hand notice
 //   tiles.js        names on the SDK's video tiles
+//   stream.js       the page's server-sent event stream (htmx's SSE extension)
+//   lobby.js        a guest's knock and wait in the lobby
+//   chat.js         the chat panel: Enter, unread count, announcements
+//   moderation.js   ask to unmute and its answer, remove and block
+//   notices.js      the stream's notices over the stage, announced once
 //
 // It keeps no roster of its own: the server's HTML is the only list of members.
 
 import { clearAnnouncements, dismissHand } from './announce.js';
 import { setupCallDevices, startCallDevices } from './calldevices.js';
-import { initCall, startCall } from './call.js';
+import { currentSeat, initCall, startCall } from './call.js';
+import { setupChat } from './chat.js';
+import { knockThenJoin } from './lobby.js';
+import { MODERATION_ACTIONS, onModerationAction } from './moderation.js';
+import { clearNotices, setupNotices, showNotice } from './notices.js';
+import { openSeatStream, stopStream } from './stream.js';
 import { copyInvite, onSelfAction, renderSelfControls } from './controls.js';
 import { restoreFocus, setupFocus } from './focus.js';
 import { holdOrder, releaseOrder, setupFreeze } from './freeze.js';
 import { cancelConfirm, loadLayouts, onLayoutChange, onPanelClick, resetPanel, restorePanelState } from './moderator.js';
-import { apply as applyPanel, onPanelKey, onPanelUI, setupPanel } from './panel.js';
+import { apply as applyPanel, isOpen, onPanelKey, onPanelUI, setupPanel } from './panel.js';
 import { canUseMedia, checkedName, setupPrejoin, startPreview, stopPreview } from './prejoin.js';
 import { labelTiles, setupTiles } from './tiles.js';
 import { byId, byTestId, readConfig, show } from './ui.js';
@@ -35,12 +45,28 @@ import { byId, byTestId, readConfig, show } from './ui.js';
 const config = readConfig();
 const isModerator = config.role === 'moderator';
 const joinButton = /** @type {HTMLButtonElement} */ (byTestId('join'));
+const chatPanel = byTestId('chat');
+/** Whether the chat shows now: its tab picked and the panel open. */
+const chatVisible = () => isOpen() && !byId('panel-chat').hidden;
+const chat = chatPanel && setupChat({
+  panel: chatPanel,
+  badge: document.getElementById('tab-chat-badge'),
+  visible: chatVisible,
+  self: () => /** @type {HTMLInputElement} */ (byId('prejoin-name')).value.trim(),
+});
+/** The chat was just shown: its messages are read. */
+const chatShown = () => {
+  if (chat && chatVisible()) chat.seen();
+};
 
 initCall(config, {
   joined: (rs) => {
     if (isModerator) loadLayouts(rs);
     startCallDevices();
+    // The push channel: chat, lobby, notices; it needs the seat of this join.
+    openSeatStream(/** @type {Element} */ (byTestId('room-page')), { room: config.room, seat: currentSeat(), csrf: config.csrf });
   },
+  mutedByHost: () => showNotice('muted', 'The host muted your microphone.'),
   selfChanged: renderSelfControls,
   swapping: () => {},
   swapped: () => {
@@ -51,6 +77,8 @@ initCall(config, {
     restoreFocus();
   },
   ended: () => {
+    stopStream();
+    clearNotices();
     resetPanel();
     releaseOrder();
     clearAnnouncements();
@@ -65,7 +93,11 @@ async function join() {
   if (!user) return;
   joinButton.disabled = true;
   stopPreview();
-  const ok = await startCall(user, (msg) => show('join-error', msg));
+  const fail = (/** @type {string} */ msg) => show('join-error', msg);
+  // A guest knocks first: the lobby decides, and only then is there a token.
+  const ok = config.invite
+    ? await knockThenJoin({ room: config.room, user, invite: config.invite, csrf: config.csrf, area: byId('lobby-area'), join: () => startCall(user, fail), fail })
+    : await startCall(user, fail);
   if (ok) {
     byId('prejoin').hidden = true;
   } else {
@@ -81,6 +113,7 @@ document.addEventListener('click', (ev) => {
   if (ui instanceof HTMLElement) {
     if (ui.dataset.ui === 'dismiss-hand') dismissHand();
     else onPanelUI(ui);
+    chatShown();
     return;
   }
   const el = target?.closest('[data-action]');
@@ -90,6 +123,8 @@ document.addEventListener('click', (ev) => {
     onSelfAction(el, action);
   } else if (action === 'copy-invite') {
     copyInvite(el);
+  } else if (MODERATION_ACTIONS.has(action)) {
+    onModerationAction(el, action, config);
   } else if (el.closest('#roster-panel')) {
     // The server renders these buttons for moderators only; SignalWire
     // checks every call against the token's permissions, so a guest page
@@ -101,6 +136,7 @@ document.addEventListener('click', (ev) => {
 document.addEventListener('keydown', (ev) => {
   if (onPanelKey(ev)) {
     ev.preventDefault();
+    chatShown();
     return;
   }
   // Escape withdraws an open confirmation (Remove, End meeting).
@@ -122,6 +158,7 @@ byId('prejoin-name').addEventListener('keydown', (ev) => {
 
 setupFocus();
 setupPanel();
+setupNotices();
 setupFreeze();
 setupTiles();
 setupCallDevices();

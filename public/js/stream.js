@@ -32,6 +32,10 @@ const state = {
   installed: false,
   /** @type {EventSource | null} the page's one stream */
   source: null,
+  /** @type {Element | null} the element the seat stream is connected on */
+  root: null,
+  /** Connections made, so that each one's targets look new to htmx. */
+  gen: 0,
 };
 
 /**
@@ -76,6 +80,9 @@ export function stopStream() {
   state.lastId = '';
   state.source?.close();
   state.source = null;
+  // Nothing reconnects a stream of a call that is over.
+  state.root?.removeAttribute('sse-connect');
+  state.root = null;
 }
 
 /**
@@ -86,8 +93,14 @@ export function stopStream() {
  * @param {string} url
  */
 function connect(root, url) {
+  state.root = root;
+  state.gen += 1;
+  // htmx initialises an element again only when its attributes changed:
+  // after a rejoin the targets must register with the new EventSource, not
+  // stay on the closed one, so each connection marks them anew.
   for (const el of root.querySelectorAll('[data-sse]')) {
     el.setAttribute('sse-swap', el.getAttribute('data-sse') || '');
+    el.setAttribute('data-sse-gen', String(state.gen));
   }
   root.setAttribute('hx-ext', 'sse');
   root.setAttribute('sse-connect', url);
