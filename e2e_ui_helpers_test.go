@@ -23,10 +23,11 @@ func openTab(t *testing.T, tab *browsertest.Tab, id string) {
 	tab.WaitVisible(fmt.Sprintf(`[data-panel=%q]`, id))
 }
 
-// waitAnnounced waits until the live region has said text.
+// waitAnnounced waits until the live region has said text, names read
+// without the isolation marks around them (U+2066 to U+2069).
 func waitAnnounced(t *testing.T, tab *browsertest.Tab, text string) {
 	t.Helper()
-	tab.WaitJS(fmt.Sprintf(`document.getElementById('announcer').textContent.includes(%q)`, text))
+	tab.WaitJS(fmt.Sprintf(`document.getElementById('announcer').textContent.replace(/[\u2066-\u2069]/g, '').includes(%q)`, text))
 }
 
 // focusOn moves keyboard focus to the element, as Tab would.

@@ -5,7 +5,7 @@
 // Names come from the SDK's event, else from the roster row the server
 // rendered; the island keeps no list of its own.
 
-import { byTestId } from './ui.js';
+import { byTestId, isolate } from './ui.js';
 
 /** @type {number} */
 let clearTimer = 0;
@@ -31,23 +31,13 @@ export function announce(text) {
 }
 
 /**
- * The name the roster shows for a member id; '' when it has no row.
- * @param {string} id
- */
-export function rosterName(id) {
-  if (!id) return '';
-  const row = document.querySelector(`#roster-panel [data-member-id="${CSS.escape(id)}"]`);
-  return row?.querySelector('.member-name')?.textContent?.trim() || '';
-}
-
-/**
  * A moderator's notice: who raised a hand, shown over the stage until
  * dismissed or for 12 s, and announced.
  * @param {string} name
  */
 export function handRaised(name) {
   const who = name || 'Someone';
-  announce(`${who} raised their hand.`);
+  announce(`${isolate(who)} raised their hand.`);
   const notice = byTestId('hand-notice');
   const text = byTestId('hand-notice-text');
   if (!notice || !text) return;

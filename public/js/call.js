@@ -3,13 +3,13 @@
 // normalised and forwarded through the channel), the end of a call and the
 // way back in, and the report of a join the SDK refused.
 
-import { announce, handRaised, rosterName } from './announce.js';
+import { announce, handRaised } from './announce.js';
 import { canSwapDelta, openChannel, swapRoster } from './channel.js';
 import { showEnd } from './endscreen.js';
 import * as wire from './normalise.js';
 import { joinMedia, joinMuted, speakerId } from './prejoin.js';
 import { subscriber } from './sdk.js';
-import { byId, byTestId, connectionStatus, reason, show } from './ui.js';
+import { byId, byTestId, connectionStatus, isolate, reason, rosterName, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
 /** @typedef {import('./sdk.js').ScreenShare} ScreenShare */
@@ -226,7 +226,7 @@ function subscribe(rs) {
   });
   on('member.joined', (p) => {
     const data = wire.memberJoined(p);
-    if (data && data.member.type === 'member' && data.member.id !== call.selfId) announce(`${data.member.name || 'Someone'} joined.`);
+    if (data && data.member.type === 'member' && data.member.id !== call.selfId) announce(`${isolate(data.member.name || '') || 'Someone'} joined.`);
     send('member.joined', data);
   });
   on('member.updated', (p) => {
@@ -243,7 +243,7 @@ function subscribe(rs) {
     // The SDK's payload names the member; else the row, still there before the swap.
     const who = wire.member(p?.member);
     if (data && data.member.id !== call.selfId && (who?.type ?? 'member') === 'member') {
-      announce(`${who?.name || rosterName(data.member.id) || 'Someone'} left.`);
+      announce(`${isolate(who?.name || rosterName(data.member.id)) || 'Someone'} left.`);
     }
     send('member.left', data);
   });

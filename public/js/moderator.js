@@ -8,7 +8,7 @@
 import { call } from './call.js';
 import { focusOn, restoreFocus } from './focus.js';
 import { blockMember } from './moderation.js';
-import { readConfig, reason, show } from './ui.js';
+import { isolate, readConfig, reason, rosterName, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
 
@@ -111,8 +111,7 @@ async function stopRecording(rs) {
 
 /** The name shown in the roster for a member id, for messages. @param {string} id */
 function memberName(id) {
-  const row = document.querySelector(`#roster-panel [data-member-id="${CSS.escape(id)}"]`);
-  return row?.querySelector('.member-name')?.textContent?.trim() || 'this participant';
+  return isolate(rosterName(id)) || 'this participant';
 }
 
 /**

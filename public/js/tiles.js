@@ -5,18 +5,14 @@
 // shows data-name), "Ada's screen" for a screen share, from the roster
 // rows the server rendered.
 
-/** The words for a member id: a member's name, or a device row's label. @param {string} id */
-function nameOf(id) {
-  const el = document.querySelector(`#roster-panel [data-member-id="${CSS.escape(id)}"]`);
-  return el?.querySelector('.member-name')?.textContent?.trim() || '';
-}
+import { rosterName } from './ui.js';
 
 /** Names every overlay the SDK has drawn. */
 export function labelTiles() {
   const root = document.getElementById('video-root');
   if (!root) return;
   for (const el of Array.from(root.querySelectorAll('[id^="sw-overlay-"]'))) {
-    const name = nameOf(el.id.slice('sw-overlay-'.length));
+    const name = rosterName(el.id.slice('sw-overlay-'.length));
     if (!name) continue;
     if (el.getAttribute('data-name') !== name) el.setAttribute('data-name', name);
     if (el.getAttribute('aria-label') !== name) {

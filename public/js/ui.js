@@ -47,6 +47,28 @@ export function reason(err) {
 }
 
 /**
+ * The name the roster shows for a member id (a device row's label for a
+ * screen share); '' when the member has no row. The server's rows are the
+ * island's only list of members.
+ * @param {string} id
+ */
+export function rosterName(id) {
+  if (!id) return '';
+  const row = document.querySelector(`#roster-panel [data-member-id="${CSS.escape(id)}"]`);
+  return row?.querySelector('.member-name')?.textContent?.trim() || '';
+}
+
+/**
+ * A name as it goes into a sentence: between U+2068 (first strong isolate)
+ * and U+2069 (pop directional isolate), so that a right-to-left name, or a
+ * bidi control someone put in theirs, cannot reorder the words around it.
+ * @param {string} name
+ */
+export function isolate(name) {
+  return name ? `\u2068${name}\u2069` : name;
+}
+
+/**
  * Shows (or, with '', hides) the connection's status over the stage.
  * @param {string} text
  */
