@@ -64,13 +64,7 @@ func TestE2EMediaFlowsThroughTheRelay(t *testing.T) {
 	t.Parallel()
 	app := startFakeApp(t)
 	tab := participant(t)
-	// Keep the page's peer connections, which the SDK does not expose.
-	tab.InitScript(`
-		window.__pcs = [];
-		const PC = window.RTCPeerConnection;
-		window.RTCPeerConnection = function (...args) { const pc = new PC(...args); window.__pcs.push(pc); return pc; };
-		window.RTCPeerConnection.prototype = PC.prototype;
-		Object.setPrototypeOf(window.RTCPeerConnection, PC);`)
+	tab.InitScript(capturePeers)
 	hostRoom(t, tab, app, "e2e_media", "Mira")
 	joinCall(t, tab)
 	tab.WaitJS(`window.__pcs.some(pc => pc.connectionState === 'connected')`)

@@ -15,12 +15,7 @@ func TestE2EUIDeviceSwitchInCall(t *testing.T) {
 	t.Parallel()
 	app := startFakeApp(t)
 	tab := participant(t)
-	tab.InitScript(`
-		window.__pcs = [];
-		const PC = window.RTCPeerConnection;
-		window.RTCPeerConnection = function (...args) { const pc = new PC(...args); window.__pcs.push(pc); return pc; };
-		window.RTCPeerConnection.prototype = PC.prototype;
-		Object.setPrototypeOf(window.RTCPeerConnection, PC);`)
+	tab.InitScript(capturePeers)
 	hostRoom(t, tab, app, "e2e_ui_devices", "Dev")
 	joinCall(t, tab)
 	sent := `(window.__pcs.flatMap(pc => pc.getSenders()).map(s => s.track).find(t => t && t.kind === 'video' && t.readyState === 'live')?.getSettings().deviceId || '')`
