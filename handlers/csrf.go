@@ -11,9 +11,9 @@ import (
 // CSRF protection has two parts, both signed so that nothing is stored:
 //
 //   - the cookie swr_csrf holds a random browser id, sealed as
-//     "<id>.<exp>.<sig>". It is HttpOnly and renewed on every request
-//     (csrfCookieTTL from the last use): it is what binds a page's token
-//     to this browser.
+//     "<id>.<exp>.<sig>". It is HttpOnly and renewed on use (csrfCookieTTL
+//     from the last renewal, at most renewSlack before the last use): it
+//     is what binds a page's token to this browser.
 //   - each page carries a token "<exp>.<sig>" signed over the browser id
 //     and an expiry csrfTTL after the page was rendered. Forms post it in
 //     _csrf, htmx and the island in X-Csrf-Token. It is never renewed, so
@@ -28,14 +28,15 @@ const (
 	// csrfTTL is how long a rendered page's token works: a meeting's page
 	// must keep working for 12 h, with room to spare.
 	csrfTTL = 24 * time.Hour
-	// csrfCookieTTL is how long an unused browser binding lasts; each
-	// request renews it.
+	// csrfCookieTTL is how long an unused browser binding lasts; a
+	// request renews it once it has aged renewSlack.
 	csrfCookieTTL = 30 * 24 * time.Hour
 
 	csrfCookie     = "swr_csrf"
 	csrfContextKey = "csrf"        // Locals: the page token views render (*pageTokenFor)
 	csrfCookieKey  = "csrf-cookie" // Locals: the cookie's value, set by Fiber's csrf
 	csrfIDKey      = "csrf-id"     // Locals: the browser id csrfExtractor found in that cookie
+	csrfExpKey     = "csrf-exp"    // Locals: and that cookie's expiry (int64)
 )
 
 // newCSRFCookie is Fiber's KeyGenerator: a fresh browser binding.
@@ -45,11 +46,17 @@ func (h *Handlers) newCSRFCookie() string {
 
 // csrfID opens a binding cookie and returns its browser id.
 func (s signer) csrfID(cookie string, now time.Time) (string, bool) {
-	f, _, ok := s.open(cookie, "csrf", 1, now)
+	id, _, ok := s.csrfBinding(cookie, now)
+	return id, ok
+}
+
+// csrfBinding opens a binding cookie and returns its browser id and expiry.
+func (s signer) csrfBinding(cookie string, now time.Time) (string, int64, bool) {
+	f, exp, ok := s.open(cookie, "csrf", 1, now)
 	if !ok {
-		return "", false
+		return "", 0, false
 	}
-	return f[0], true
+	return f[0], exp, true
 }
 
 // pageToken is the token a page rendered now carries.
@@ -81,20 +88,25 @@ func (h *Handlers) csrfPageToken(c *fiber.Ctx) error {
 	// A post's cookie was opened by csrfExtractor a moment ago; Fiber's csrf
 	// accepted the post only if it was this very value.
 	id, ok := c.Locals(csrfIDKey).(string)
+	exp, _ := c.Locals(csrfExpKey).(int64)
 	if !ok {
-		if id, ok = h.sign.csrfID(cookie, now); !ok {
+		if id, exp, ok = h.sign.csrfBinding(cookie, now); !ok {
 			return c.Next() // routes that skip CSRF (seat posts) have no cookie value
 		}
 	}
-	c.Cookie(&fiber.Cookie{
-		Name:     csrfCookie,
-		Value:    h.sign.seal("csrf", now.Add(csrfCookieTTL).Unix(), id),
-		Path:     "/",
-		Expires:  now.Add(csrfCookieTTL),
-		HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   h.cfg.SecureCookies,
-	})
+	// Renewed when it has aged renewSlack (sign.go); until then Fiber's
+	// csrf sends the browser's own value back.
+	if fresh := now.Add(csrfCookieTTL); stale(exp, fresh.Unix()) {
+		c.Cookie(&fiber.Cookie{
+			Name:     csrfCookie,
+			Value:    h.sign.seal("csrf", fresh.Unix(), id),
+			Path:     "/",
+			Expires:  fresh,
+			HTTPOnly: true,
+			SameSite: fiber.CookieSameSiteLaxMode,
+			Secure:   h.cfg.SecureCookies,
+		})
+	}
 	// Signed when a page asks for it: a token post or an event answer has
 	// no use for one.
 	c.Locals(csrfContextKey, &pageTokenFor{sign: h.sign, id: id, exp: now.Add(csrfTTL)})
@@ -149,11 +161,12 @@ func (h *Handlers) csrfExtractor(c *fiber.Ctx) (string, error) {
 		return "", errCSRFMissing
 	}
 	cookie := c.Cookies(csrfCookie)
-	id, ok := h.sign.csrfID(cookie, h.now())
+	id, exp, ok := h.sign.csrfBinding(cookie, h.now())
 	if !ok || !h.sign.checkPageToken(tok, id, h.now()) {
 		return "", errCSRFInvalid
 	}
 	c.Locals(csrfIDKey, id)
+	c.Locals(csrfExpKey, exp)
 	return cookie, nil
 }
 

@@ -65,7 +65,7 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 		}
 		return forbidden(msg, "/?room="+url.QueryEscape(room), "Start this room")
 	}
-	h.setHostSession(c, hs) // renewed: the page works pageLife from now
+	h.renewHostSession(c, hs) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
 	user, _ := normalizeUser(c.Query("user"))
 	inv := h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), h.inviteVersion(room))
 	p := views.RoomPage{
@@ -217,7 +217,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 			return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
 		}
 		role, perms = views.RoleModerator, moderatorPermissions(h.cfg.ModeratorCanUnmute)
-		h.setHostSession(c, hs) // used, so renewed
+		h.renewHostSession(c, hs) // used, so renewed
 	}
 	if err := h.spendRoomJoin(room); err != nil {
 		return err

@@ -240,6 +240,28 @@ func (h *Handlers) lastingHostSession(c *fiber.Ctx) (hostSession, bool) {
 	return hs, true
 }
 
+// renewSlack is how far a cookie's expiry may lag behind a fresh one's
+// before a request renews it. Signing and sending a cookie on every page
+// and join cost about a tenth of a page's CPU; within renewSlack of the
+// last renewal the browser's cookie is kept. So an idle lifetime (the host
+// session's hostIdleTTL, the CSRF binding's csrfCookieTTL) runs from the
+// last renewal, which is at most renewSlack before the last use.
+const renewSlack = 5 * time.Minute
+
+// stale reports whether a cookie expiring at exp should be renewed now to
+// a new expiry of fresh.
+func stale(exp, fresh int64) bool {
+	return fresh-exp > int64(renewSlack/time.Second)
+}
+
+// renewHostSession renews a used session's cookie, unless it was renewed
+// within renewSlack (or has reached hostMaxAge, where it cannot grow).
+func (h *Handlers) renewHostSession(c *fiber.Ctx, hs hostSession) {
+	if stale(hs.Exp, hs.renewed(h.now()).Exp) {
+		h.setHostSession(c, hs)
+	}
+}
+
 // setHostSession renews hs and sends it.
 func (h *Handlers) setHostSession(c *fiber.Ctx, hs hostSession) {
 	hs = hs.renewed(h.now())

@@ -17,6 +17,7 @@ package signalwire
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -43,6 +45,7 @@ const (
 	maxRetryAfter      = time.Minute            // longer Retry-After answers are not waited for
 	maxErrorBody       = 64 << 10               // bytes of an error body we read
 	maxResponseBody    = 8 << 20                // bytes of a success body we read (1000 rooms fit)
+	maxPooledBody      = 64 << 10               // larger read buffers (long room lists) are not kept
 	apiRoot            = "/api/video"           // appended to the space
 	userAgent          = "swrooms-signalwire/1" // identifies us in SignalWire's logs
 )
@@ -62,13 +65,16 @@ type Client struct {
 	log         *slog.Logger
 	now         func() time.Time
 	budget      *rate.Limiter // nil: no cap on calls a second (see WithCallBudget)
+	bodies      sync.Pool     // *bytes.Buffer: success bodies are read into one
 
 	baseOverride string // set by WithBaseURL, parsed by NewClient
 }
 
-// credentials holds the project key and API token. Its String and GoString
-// methods redact, so that printing a value that embeds it shows no secret.
-type credentials struct{ user, pass string }
+// credentials holds the project key and API token, and the Authorization
+// header they make, encoded once rather than on every call. Its String and
+// GoString methods redact, so that printing a value that embeds it shows
+// no secret.
+type credentials struct{ user, pass, header string }
 
 func (credentials) String() string   { return "[redacted]" }
 func (credentials) GoString() string { return "[redacted]" }
@@ -187,6 +193,7 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 		maxDelay:    DefaultMaxDelay,
 		log:         slog.New(slog.DiscardHandler),
 		now:         time.Now,
+		bodies:      sync.Pool{New: func() any { return new(bytes.Buffer) }},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -216,7 +223,8 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 	if hasControl(token) || strings.TrimSpace(token) != token {
 		return nil, errors.New("signalwire: API token contains spaces or control characters")
 	}
-	c.creds = credentials{user: projectKey, pass: token}
+	c.creds = credentials{user: projectKey, pass: token,
+		header: "Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token))}
 
 	var err error
 	if c.baseOverride != "" {
@@ -351,7 +359,7 @@ func (c *Client) newRequest(method string, u *url.URL, body any) (*http.Request,
 	if err != nil {
 		return nil, fmt.Errorf("signalwire: %s %s: build request failed", method, cleanText(c.relPath(u)))
 	}
-	req.SetBasicAuth(c.creds.user, c.creds.pass)
+	req.Header.Set("Authorization", c.creds.header) // as req.SetBasicAuth(user, pass) would
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
 	if body != nil {
@@ -394,15 +402,19 @@ func (c *Client) do(ctx context.Context, req *http.Request, out any) error {
 		}
 		start := time.Now()
 		status, err := c.attempt(ctx, req, method, path, out)
-		attrs := []slog.Attr{
-			slog.String("method", method), slog.String("path", path),
-			slog.Int("status", status), slog.Int("attempt", attempt),
-			slog.Duration("duration", time.Since(start)),
+		// Built only when someone reads it: the attributes cost a few
+		// allocations on every call.
+		if c.log.Enabled(ctx, slog.LevelDebug) {
+			attrs := []slog.Attr{
+				slog.String("method", method), slog.String("path", path),
+				slog.Int("status", status), slog.Int("attempt", attempt),
+				slog.Duration("duration", time.Since(start)),
+			}
+			if err != nil {
+				attrs = append(attrs, slog.String("err", err.Error())) // safe: see APIError.Error, TransportError.Error
+			}
+			c.log.LogAttrs(ctx, slog.LevelDebug, "signalwire request", attrs...)
 		}
-		if err != nil {
-			attrs = append(attrs, slog.String("err", err.Error())) // safe: see APIError.Error, TransportError.Error
-		}
-		c.log.LogAttrs(ctx, slog.LevelDebug, "signalwire request", attrs...)
 		if err == nil {
 			return nil
 		}
@@ -478,7 +490,17 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, method, path st
 	}
 	// Read first, decode second: a read that fails is the network's fault
 	// (worth a retry on GET), a body that does not decode is the server's.
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	// Into a pooled buffer: json.Unmarshal copies what it keeps, so the
+	// buffer is free again once it returns.
+	buf := c.bodies.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			c.bodies.Put(buf)
+		}
+	}()
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBody+1))
+	body := buf.Bytes()
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()

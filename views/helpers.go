@@ -11,7 +11,10 @@ func csrfHeaders(token string) string {
 	if token == "" {
 		return ""
 	}
-	b, _ := json.Marshal(map[string]string{"X-Csrf-Token": token})
+	// A struct, not a map: encoding/json sorts and copies a map's keys.
+	b, _ := json.Marshal(struct {
+		Token string `json:"X-Csrf-Token"`
+	}{token})
 	return string(b)
 }
 

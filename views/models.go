@@ -3,7 +3,11 @@
 // plain view models below.
 package views
 
-import "github.com/a-h/templ"
+import (
+	"encoding/json"
+
+	"github.com/a-h/templ"
+)
 
 // Shell is what the layout needs on every page.
 type Shell struct {
@@ -168,8 +172,9 @@ type IslandConfig struct {
 	Sandbox bool `json:"sandbox,omitempty"`
 	// LayoutNames are SignalWire's layout ids in words (the room page fills
 	// it in), so that the island's layout picker says what the server's
-	// "Layout:" line says.
-	LayoutNames map[string]string `json:"layoutNames,omitempty"`
+	// "Layout:" line says. The JSON of the table, encoded once
+	// (withLayoutNames).
+	LayoutNames json.RawMessage `json:"layoutNames,omitempty"`
 }
 
 // Invite is a guest link's signed parts, which the guest's token request

@@ -1,8 +1,12 @@
 package views
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"html"
+	"io"
 	"io/fs"
 	"strings"
 	"unicode"
@@ -40,9 +44,19 @@ func LayoutNames() map[string]string {
 	return out
 }
 
+// layoutNamesJSON is the table as the island reads it, encoded once: a
+// map costs encoding/json a copy and a sort of its keys on every page.
+var layoutNamesJSON = func() string {
+	b, err := json.Marshal(layoutNames)
+	if err != nil {
+		panic(err) // a map of strings always encodes
+	}
+	return string(b)
+}()
+
 // withLayoutNames is the island's config with the table of layout names.
 func withLayoutNames(c IslandConfig) IslandConfig {
-	c.LayoutNames = LayoutNames()
+	c.LayoutNames = json.RawMessage(layoutNamesJSON)
 	return c
 }
 
@@ -93,3 +107,20 @@ func versionedAsset(name string) string {
 
 // IconHref is the reference of one icon of the sprite, for <use href>.
 func IconHref(name string) string { return iconSprite + "#" + name }
+
+// iconUse is the <use> element of one icon of the sprite,
+// <use href="IconHref(name)"></use>, written in pieces: a room page has a
+// few dozen icons, and an attribute expression costs a concatenation, an
+// interface and templ's URL check for each. The sprite's URL is the app's
+// own path, so no scheme can slip in; the name is HTML-escaped.
+type iconUse string
+
+// Render writes the element.
+func (n iconUse) Render(_ context.Context, w io.Writer) error {
+	for _, s := range [...]string{`<use href="`, iconSprite, "#", html.EscapeString(string(n)), `"></use>`} {
+		if _, err := io.WriteString(w, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
