@@ -28,7 +28,12 @@ func TestE2EAskUnmuteBlockAndRevoke(t *testing.T) {
 	guest.Navigate(invite)
 	waitIsland(t, guest)
 	setName(t, guest, "Gus")
-	guest.Eval(`document.getElementById('join-mic-off').checked = true`, nil)
+	guest.Eval(`document.getElementById('join-mic-off').checked = true; document.getElementById('join-camera-off').checked = true`, nil)
+	// Keep the seat credential the page is given, as a page that wants to
+	// go on after its removal would.
+	guest.Eval(`(() => { const f = window.fetch; window.fetch = async (...a) => { const r = await f(...a);
+		if (String(a[0]).endsWith('/token')) r.clone().json().then(d => { window.__seat = d.seat; }).catch(() => {});
+		return r; }; })()`, nil)
 	joinCall(t, guest)
 	host.SetTimeout(pushWait)
 	guest.SetTimeout(pushWait)
@@ -62,6 +67,16 @@ func TestE2EAskUnmuteBlockAndRevoke(t *testing.T) {
 	muted("false")
 	host.WaitVisible(`[data-testid="notice"][data-notice="unmute-accept"]`)
 
+	// The camera the same way: asked, accepted, on in both rosters.
+	waitAttr(t, host, row(gus), "data-video-muted", "true")
+	settled(t, host)
+	host.Click(button("ask-video-unmute", gus))
+	guest.WaitVisible(`[data-testid="unmute-request"][data-kind="video"]`)
+	guest.Click(`[data-action="accept-unmute"]`)
+	waitLive(t, app, room, "Gus", "camera on", func(m swtest.LiveMember) bool { return !m.VideoMuted })
+	waitAttr(t, host, row(gus), "data-video-muted", "false")
+	waitAttr(t, guest, row(gus), "data-video-muted", "false")
+
 	// Remove and block is asked first; Escape withdraws the question.
 	settled(t, host)
 	host.Click(button("remove-block", gus))
@@ -76,6 +91,23 @@ func TestE2EAskUnmuteBlockAndRevoke(t *testing.T) {
 	waitGone(t, app, room, "Gus")
 	waitAttr(t, guest, `[data-testid="call-status"]`, "data-end", "removed")
 	host.WaitVisible(`[data-testid="notice"][data-notice="blocked"]`)
+
+	// The removed page still holds its seat credential: it can neither
+	// chat nor renew its stream's ticket.
+	guest.AllowConsoleError("status of 403")
+	var status struct{ Chat, Ticket int }
+	guest.Eval(`(async () => {
+		const h = {'X-Seat': window.__seat, 'X-Csrf-Token': JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-Csrf-Token'] || ''};
+		const chat = await fetch('/rooms/`+room+`/chat', {method: 'POST', headers: {...h, 'HX-Request': 'true', 'Content-Type': 'application/x-www-form-urlencoded'}, body: 'message=still+here'});
+		const ticket = await fetch('/rooms/`+room+`/stream-ticket', {method: 'POST', headers: {...h, Accept: 'application/json'}});
+		return {Chat: chat.status, Ticket: ticket.status};
+	})()`, &status)
+	if status.Chat != http.StatusForbidden || status.Ticket != http.StatusForbidden {
+		t.Errorf("the blocked page's chat and stream ticket: got %d and %d, want 403 and 403", status.Chat, status.Ticket)
+	}
+	if host.Count(`#chat-log [data-testid="chat-message"]`) != 0 {
+		t.Error("the blocked page's message reached the host")
+	}
 
 	// The blocked browser comes back with the link: refused, no token.
 	tokens := tokensFor(app, "Gus")

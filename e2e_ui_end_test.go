@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 
@@ -146,5 +147,72 @@ func TestE2EUIServerRestartInSandbox(t *testing.T) {
 	other.Navigate(app.URL + "/rooms/e2e_ui_restart")
 	if got := other.Text(`[data-testid="error-message"]`); !strings.Contains(got, "sandbox mode") || !strings.Contains(got, "restart") {
 		t.Errorf("403 in sandbox mode: %q, want it to say a restart ends host sessions", got)
+	}
+}
+
+// restartableSandbox is the app in sandbox mode, restarted for real on the
+// same address: run() stops (and with it its in-process relay, so the
+// SDK's socket closes too) and starts again with a new random SECRET_KEY,
+// as `go run .` started again does.
+type restartableSandbox struct{ *testApp }
+
+// halt stops run(); the browser keeps its page.
+func (r *restartableSandbox) halt(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err // for the stop in startApp's cleanup
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop within 10s")
+	}
+}
+
+// start starts run() again on the same address, after halt.
+func (r *restartableSandbox) start(t *testing.T) {
+	t.Helper()
+	next := startSandboxApp(t, "ADDR="+strings.TrimPrefix(r.URL, "http://"))
+	if next.URL != r.URL {
+		t.Fatalf("restarted on %s, want %s", next.URL, r.URL)
+	}
+	r.testApp = next
+}
+
+// TestE2EUISandboxRestartEndsTheCallAtOnce: a real restart of a sandbox
+// (new key, relay gone) ends the call on the page within seconds, with the
+// screen that says why and no Rejoin, rather than showing the dead call
+// until the SDK gives up; while the server is down the page says so.
+func TestE2EUISandboxRestartEndsTheCallAtOnce(t *testing.T) {
+	t.Parallel()
+	app := &restartableSandbox{startSandboxApp(t)}
+	tab := participant(t)
+	for _, e := range []string{"ERR_CONNECTION_REFUSED", "403", "WebSocket", "ERR_EMPTY_RESPONSE", "ERR_CONNECTION_RESET"} {
+		tab.AllowConsoleError(e)
+	}
+	hostRoom(t, tab, app.testApp, "e2e_ui_real_restart", "Rita")
+	joinCall(t, tab)
+	tab.WaitJS(`document.querySelector('[data-stream-root]').hasAttribute('sse-connect')`)
+
+	// While no server answers, the page says so instead of showing the
+	// dead call as if nothing happened.
+	app.halt(t)
+	tab.WaitJS(`(() => { const s = document.querySelector('[data-testid="connection-status"]');
+		return !s.hidden && s.textContent.includes('The server is not answering'); })()`)
+	app.start(t)
+	restarted := time.Now()
+	tab.SetTimeout(6 * time.Second)
+	kind := endScreen(t, tab)
+	tab.SetTimeout(waitFor)
+	if took := time.Since(restarted); took > 5*time.Second {
+		t.Errorf("the end screen came %v after the restart, want within 5s", took.Round(100*time.Millisecond))
+	}
+	if kind != "restarted" {
+		t.Errorf("end screen: %q, want restarted", kind)
+	}
+	noStaleRoster(t, tab)
+	tab.WaitVisible(`[data-testid="end-sandbox-note"]`)
+	tab.WaitVisible(`[data-testid="back-to-picker"]`)
+	if tab.Count(`[data-testid="reload"]:not([hidden])`) != 0 || tab.Count(`[data-testid="rejoin"]:not([hidden])`) != 0 {
+		t.Error("a sandbox restart offers a reload or rejoin that cannot work")
 	}
 }

@@ -53,3 +53,12 @@ func inViewport(t *testing.T, tab *browsertest.Tab, what, sel string) {
 		t.Errorf("%s is not wholly inside the %gx%g viewport: %+v", what, r.ViewportWidth, r.ViewportHeight, r)
 	}
 }
+
+// noSideScroll fails when the page is wider than the layout viewport (it
+// would scroll sideways, or hide what overflows).
+func noSideScroll(t *testing.T, tab *browsertest.Tab, what string) {
+	t.Helper()
+	if x, _ := tab.Overflow(); x > 0.5 {
+		t.Errorf("%s: the page is %.0f px wider than the viewport (documentElement.scrollWidth > clientWidth)", what, x)
+	}
+}

@@ -96,7 +96,9 @@ func TestE2EUIHostCallAtDesktopSize(t *testing.T) {
 	tab.Press("\r")
 	waitLive(t, app, room, "Ada", "muted", func(m swtest.LiveMember) bool { return m.AudioMuted })
 	waitAttr(t, tab, row(ada), "data-audio-muted", "true")
-	waitFocused(t, tab, "audio-unmute:"+ada, "ask-unmute:"+ada)
+	// Ada is a bot, with no page to ask: no unmute button takes the place
+	// of Mute, so focus goes to the row's first control.
+	waitFocused(t, tab, "audio-unmute:"+ada, "ask-unmute:"+ada, "video-mute:"+ada)
 
 	// Remove asks, with Cancel; Cancel and Escape both take it back.
 	alan := ids["Alan"]
@@ -221,4 +223,32 @@ func TestE2EUIRosterHoldsStillUnderFocus(t *testing.T) {
 	}
 	focusOn(t, tab, `#stage`)
 	tab.WaitJS(fmt.Sprintf(`%s === %s`, visual, dom))
+}
+
+// TestE2EUINewInviteLinkKeepsFocus: by keyboard, the host opens the invite,
+// tabs to "New invite link" and presses Enter: the box is swapped for the
+// new link, and focus stays on the button (not dropped to <body>).
+func TestE2EUINewInviteLinkKeepsFocus(t *testing.T) {
+	t.Parallel()
+	app := startFakeApp(t)
+	tab := participant(t)
+	tab.SetViewport(1280, 800, false)
+	hostRoom(t, tab, app, "e2e_ui_new_invite", "Ivy")
+	joinCall(t, tab)
+	old := tab.Attr(`[data-testid="invite-link"]`, "href")
+	focusOn(t, tab, `[data-testid="invite-button"]`)
+	tab.Press("\r")
+	tab.WaitVisible(`[data-testid="invite"]`)
+	for i := 0; tab.Focused() != "revoke-invite:"; i++ {
+		if i == 6 {
+			t.Fatalf("Tab from Invite never reached New invite link (at %q)", tab.Focused())
+		}
+		tab.Press("\t")
+	}
+	tab.Press("\r")
+	tab.WaitJS(`document.querySelector('[data-testid="invite-link"]').href !== ` + jsonList([]string{old}) + `[0]`)
+	waitFocused(t, tab, "revoke-invite:")
+	if tab.Count(`[data-testid="invite"]:popover-open`) != 1 {
+		t.Error("the invite closed after New invite link")
+	}
 }

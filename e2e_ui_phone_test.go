@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/swrooms/swrooms/internal/browsertest"
 )
 
 // TestE2EUIPhoneLayout: at 390x844 Join and the toolbar are on screen
@@ -55,5 +58,41 @@ func TestE2EUIPhoneLayout(t *testing.T) {
 	tab.Eval(`document.querySelector('[data-action="self-mic"]:focus-visible .tool-label, [data-action="self-mic"] .tool-label').getBoundingClientRect().width`, &w)
 	if w < 2 {
 		t.Logf("the mic label is not shown as a tooltip on programmatic focus (width %.0f)", w)
+	}
+}
+
+// TestE2EUIToolbarFits: host and guest in a call, on a phone (360 and 390
+// px wide) and a laptop: every toolbar control lies inside the layout
+// viewport, has a name, and the page does not scroll sideways.
+func TestE2EUIToolbarFits(t *testing.T) {
+	t.Parallel()
+	app := startSandboxApp(t)
+	host := participant(t)
+	hostRoom(t, host, app, "e2e_ui_fits", "Fay")
+	joinCall(t, host)
+	guest := openGuest(t, host.Attr(`[data-testid="invite-link"]`, "href"), "Gil")
+	for _, who := range []struct {
+		name string
+		tab  *browsertest.Tab
+	}{{"host", host}, {"guest", guest}} {
+		for _, vp := range []struct {
+			w, h   int
+			mobile bool
+		}{{390, 844, true}, {360, 740, true}, {1280, 800, false}} {
+			what := fmt.Sprintf("%s in a call at %dx%d", who.name, vp.w, vp.h)
+			tab := who.tab
+			tab.SetViewport(vp.w, vp.h, vp.mobile)
+			tab.WaitJS(fmt.Sprintf(`document.documentElement.clientWidth === %d`, vp.w))
+			noSideScroll(t, tab, what)
+			inViewport(t, tab, "the toolbar of the "+what, `[data-testid="toolbar"]`)
+			var buttons []string
+			tab.Eval(`[...document.querySelectorAll('[data-testid="toolbar"] button')].map(b => b.dataset.testid)`, &buttons)
+			if len(buttons) < 7 {
+				t.Errorf("%s: %d toolbar buttons, want at least 7", what, len(buttons))
+			}
+			for _, id := range buttons {
+				inViewport(t, tab, fmt.Sprintf("%s of the %s", id, what), fmt.Sprintf(`[data-testid="toolbar"] [data-testid=%q]`, id))
+			}
+		}
 	}
 }

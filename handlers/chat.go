@@ -73,7 +73,8 @@ func (l *chatLimits) allow(key string, now time.Time) (bool, time.Duration) {
 // empty chat form; 422 with the form keeping the text and
 // data-testid="chat-error" for an empty or too long message (over 1,000
 // characters); 429 the same way, with Retry-After, past the seat's pace;
-// 403 without a seat of the room.
+// 403 without a seat of the room, or for a seat removed from the call or
+// blocked.
 func (h *Handlers) postChat(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -98,6 +99,10 @@ func (h *Handlers) postChat(c *fiber.Ctx) error {
 	}
 	lr := h.rooms.get(room)
 	lr.mu.Lock()
+	if lr.isRevoked(st.ID) {
+		lr.mu.Unlock()
+		return removedFromCall()
+	}
 	author := lr.seats[st.ID].Name
 	if author == "" {
 		// A seat from before a restart: its name is not known here.

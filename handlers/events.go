@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -73,6 +74,7 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	case err != nil:
 		return fmt.Errorf("apply events: %w", err)
 	}
+	h.noteSeatEvents(c.UserContext(), room, st, batch, r)
 	if r.NeedsSnapshot {
 		c.Set(snapshotHeader, "needed")
 	}
@@ -92,22 +94,115 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	if !d.Full && base != "" && base == strconv.FormatUint(d.Base, 10) {
 		c.Set(renderHeader, "delta")
 		ch := rosterChange(r, d, moderator)
-		forceUnmute(h.cfg.ModeratorCanUnmute, ch.Replaced)
-		for i := range ch.Inserted {
-			ch.Inserted[i].Row.ForcedUnmute = h.cfg.ModeratorCanUnmute
+		if moderator {
+			askable := h.askable(room)
+			unmuteButtons(h.cfg.ModeratorCanUnmute, askable, ch.Replaced)
+			for i := range ch.Inserted {
+				ch.Inserted[i].Row = markRow(h.cfg.ModeratorCanUnmute, askable, ch.Inserted[i].Row)
+			}
 		}
 		return h.render(c, fiber.StatusOK, "Participants", views.RosterDelta(ch))
 	}
 	c.Set(renderHeader, "full")
 	v := rosterView(r, moderator)
-	forceUnmute(h.cfg.ModeratorCanUnmute, v.Members)
+	if moderator {
+		unmuteButtons(h.cfg.ModeratorCanUnmute, h.askable(room), v.Members)
+	}
 	return h.render(c, fiber.StatusOK, "Participants", views.RosterPanel(v))
 }
 
-// forceUnmute marks rows for forced unmute buttons (MODERATOR_CAN_UNMUTE).
-func forceUnmute(on bool, rows []views.MemberRow) {
+// unmuteButtons marks moderators' rows for the buttons that turn a
+// microphone or camera on: forced (MODERATOR_CAN_UNMUTE), or asked of
+// members whose page this server knows (askable); none otherwise (a bot,
+// another instance's member), since nobody could be asked.
+func unmuteButtons(forced bool, askable map[string]bool, rows []views.MemberRow) {
 	for i := range rows {
-		rows[i].ForcedUnmute = on
+		rows[i] = markRow(forced, askable, rows[i])
+	}
+}
+
+func markRow(forced bool, askable map[string]bool, row views.MemberRow) views.MemberRow {
+	row.ForcedUnmute = forced
+	row.Askable = askable[row.ID]
+	return row
+}
+
+// askable is the set of room's members whose page this server knows.
+func (h *Handlers) askable(room string) map[string]bool {
+	lr := h.rooms.get(room)
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	out := make(map[string]bool, len(lr.members))
+	for m := range lr.members {
+		out[m] = true
+	}
+	return out
+}
+
+// noteSeatEvents learns from a batch what the room's live state needs,
+// taking the room's lock only for batches that carry something: which
+// member a seat's page is (room.joined, members.snapshot), that it left
+// (room.left), and, from a moderator's page, that a member left the call
+// (member.left), which revokes that member's seat: Remove goes through the
+// SDK alone, and a seat whose member left has no call to chat in (a rejoin
+// takes a new seat).
+func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, batch roster.Batch, r roster.Roster) {
+	moderator := st.Role == views.RoleModerator
+	var self bool
+	var left []string
+	for _, e := range batch.Events {
+		switch e.Name {
+		case "room.joined", "members.snapshot", "room.left", "room.ended":
+			self = true
+		case "member.left":
+			if moderator && e.MemberID() != "" {
+				left = append(left, e.MemberID())
+			}
+		}
+	}
+	if !self && len(left) == 0 {
+		return // most batches: no lock
+	}
+	lr := h.rooms.get(room)
+	lr.mu.Lock()
+	var tell []string
+	switch {
+	case self && r.Left:
+		lr.seatLeft(st.ID)
+	case self && r.SelfID != "":
+		if lr.seatIsMember(st.ID, r.SelfID) {
+			tell = lr.moderatorStreams()
+		}
+	}
+	for _, m := range left {
+		if id, ok := lr.members[m]; ok && id != st.ID {
+			lr.revoke(id)
+		}
+	}
+	lr.mu.Unlock()
+	if len(tell) > 0 {
+		h.pushAskable(ctx, room, r.SelfID, tell)
+	}
+}
+
+// pushAskable sends the moderators' pages (seats mods) member's row anew,
+// now with its ask buttons: their rosters may show the member from before
+// its page told this server who it is. A page whose roster does not have
+// the member yet gets nothing: the row it inserts later has the buttons.
+func (h *Handlers) pushAskable(ctx context.Context, room, member string, mods []string) {
+	askable := map[string]bool{member: true}
+	for _, mod := range mods {
+		r, ok, err := h.roster.Get(ctx, roster.SeatKey{Room: room, Seat: mod})
+		if err != nil || !ok || r.Left {
+			continue
+		}
+		for _, m := range r.Members {
+			if m.ID == member {
+				row := markRow(h.cfg.ModeratorCanUnmute, askable, memberRow(m, r.SelfID))
+				h.publish(ctx, room, targetSeat(mod), evRosterRows, views.RosterDelta(views.RosterChange{Controls: true, Replaced: []views.MemberRow{row}}))
+				break
+			}
+		}
 	}
 }
 

@@ -85,10 +85,14 @@ func TestEventsRenderTheRoster(t *testing.T) {
 	if alice.Find(`[data-testid="member-device"][data-type="screen"]`).Length() != 1 {
 		t.Errorf("got no screen share under its owner")
 	}
-	for _, action := range []string{"ask-unmute", "video-mute", "remove", "remove-block", "lower-hand"} {
+	for _, action := range []string{"video-mute", "remove", "remove-block", "lower-hand"} {
 		if first.Find(`[data-action="`+action+`"]`).Length() != 1 {
 			t.Errorf("got no %s button on Bob's row", action)
 		}
+	}
+	// Bob has no page on this server (nothing could ask him): no unmute button.
+	if n := first.Find(`[data-action="ask-unmute"], [data-action="audio-unmute"]`).Length(); n != 0 {
+		t.Errorf("got %d unmute buttons on the row of a member without a page here, want 0", n)
 	}
 	if testid(doc, "mute-all").Length() != 1 {
 		t.Errorf("got no room controls for the moderator")

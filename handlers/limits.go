@@ -80,15 +80,43 @@ func (k *keyedLimiter) take(key string, now time.Time) (time.Duration, bool) {
 	return 0, true
 }
 
-// joinLimits are the per-address and per-room join budgets.
+// joinLimits are the per-address and per-room join budgets, and the
+// per-address knock budget, the same size as the join budget in a bucket
+// of its own: everyone behind one address knocks once before joining once.
 type joinLimits struct {
 	perAddress *keyedLimiter
 	perRoom    *keyedLimiter
+	knocks     *keyedLimiter
+	// waitingPerAddress bounds one address's entries in a room's lobby.
+	waitingPerAddress int
 }
 
 func newJoinLimits(l Limits) *joinLimits {
 	l = l.withDefaults()
-	return &joinLimits{perAddress: newKeyedLimiter(l.JoinsPerAddress), perRoom: newKeyedLimiter(l.JoinsPerRoom)}
+	return &joinLimits{
+		perAddress:        newKeyedLimiter(l.JoinsPerAddress),
+		perRoom:           newKeyedLimiter(l.JoinsPerRoom),
+		knocks:            newKeyedLimiter(l.JoinsPerAddress),
+		waitingPerAddress: min(l.JoinsPerAddress, maxLobbyPerAddress),
+	}
+}
+
+// clientAddrKey is the fiber.Ctx local where limitKnocks leaves the
+// client's address key for the knock handler.
+const clientAddrKey = "swr-client-addr"
+
+// limitKnocks is middleware for "POST /rooms/:room/lobby": it counts every
+// knock under the client's address, and leaves the address for the
+// handler's per-address count of waiting guests.
+func (h *Handlers) limitKnocks(addrs clientAddrs) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key := addrs.key(c)
+		if wait, ok := h.joins.knocks.take(key, h.now()); !ok {
+			return &userError{status: fiber.StatusTooManyRequests, title: "Too many knocks", message: "Too many people knocked from your address. Wait a minute, then click Join again.", retryAfter: wait}
+		}
+		c.Locals(clientAddrKey, key)
+		return c.Next()
+	}
 }
 
 // limitJoinsPerAddress is middleware for "POST /rooms/:room/token": it

@@ -34,8 +34,10 @@ type knockRequest struct {
 // the lobby is off (the ticket then carries the guest to a token),
 // "waiting" or "no-host" with a stream URL while the guest waits, or
 // "denied" (403) for a blocked browser or name. 403 for a bad or replaced
-// invite, 422 for a bad name, 503 when the lobby is full. No
-// SignalWire call: a waiting guest costs none.
+// invite, 422 for a bad name, 429 past the knocks of the client's
+// address (limitKnocks) or its share of the lobby, 503 when the lobby is
+// full. A second knock from the same browser takes over its waiting entry
+// (one entry per browser). No SignalWire call: a waiting guest costs none.
 func (h *Handlers) knock(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -43,9 +45,11 @@ func (h *Handlers) knock(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &req); err != nil || req.Invite == nil {
 		return badRequest("The join request could not be read. Reload the page and try again.")
 	}
-	if _, err := h.checkInvite(room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V)); err != nil {
+	inv, err := h.checkInvite(room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V))
+	if err != nil {
 		return err
 	}
+	addr, _ := c.Locals(clientAddrKey).(string)
 	user, problem := normalizeUser(req.User)
 	if problem != "" {
 		return &userError{status: fiber.StatusUnprocessableEntity, title: "Check your name", message: problem}
@@ -68,13 +72,26 @@ func (h *Handlers) knock(c *fiber.Ctx) error {
 		lr.decided[id] = true
 		st.State, st.Ticket = lobbyAdmitted, h.lobbyTicket(room, id)
 		return h.render(c, fiber.StatusOK, "Lobby", views.LobbyWaiting(st))
+	}
+	e := lr.waitingGuest(gid)
+	switch {
+	case e != nil:
+		// The same browser again (a reload, a second tab): one entry,
+		// under the name it gives now; both pages follow its decision.
+		e.Name, e.V = user, inv.V
+		e.gen++
 	case len(lr.waiting) >= maxLobby:
 		return &userError{status: fiber.StatusServiceUnavailable, title: "Lobby full", message: "Too many people are waiting to get in. Try again in a minute.", retryAfter: time.Minute}
+	case addr != "" && lr.waitingFrom(addr) >= h.joins.waitingPerAddress:
+		return &userError{status: fiber.StatusTooManyRequests, title: "Too many waiting", message: "Too many people from your address are waiting to get in. Try again in a minute.", retryAfter: time.Minute}
+	default:
+		e = &lobbyEntry{ID: randomID(12), Name: user, GuestID: gid, Addr: addr, V: inv.V, Since: h.now()}
+		lr.waiting = append(lr.waiting, e)
 	}
-	e := &lobbyEntry{ID: randomID(12), Name: user, GuestID: gid, Since: h.now()}
-	lr.waiting = append(lr.waiting, e)
 	// Gone unless its stream opens within the grace, as after a close.
-	h.leaveLobbyLater(room, e, e.gen)
+	if e.streams == 0 {
+		h.leaveLobbyLater(room, e, e.gen)
+	}
 	h.publishLobby(ctx, room, lr)
 	h.publish(ctx, room, targetModerators, evKnock, views.KnockNotice(user))
 	st.State, st.Ticket = h.lobbyStatusOf(lr, e.ID), h.lobbyTicket(room, e.ID)
@@ -84,6 +101,28 @@ func (h *Handlers) knock(c *fiber.Ctx) error {
 
 func (h *Handlers) lobbyTicket(room, id string) string {
 	return h.sign.encodeLobbyTicket(lobbyTicket{Room: room, ID: id, Exp: h.now().Add(lobbyTicketTTL).Unix()})
+}
+
+// waitingGuest is the waiting entry of browser gid, or nil; lr.mu is held.
+func (r *liveRoom) waitingGuest(gid string) *lobbyEntry {
+	for _, e := range r.waiting {
+		if e.GuestID == gid {
+			return e
+		}
+	}
+	return nil
+}
+
+// waitingFrom counts the waiting entries from client address addr; r.mu
+// is held.
+func (r *liveRoom) waitingFrom(addr string) int {
+	n := 0
+	for _, e := range r.waiting {
+		if e.Addr == addr {
+			n++
+		}
+	}
+	return n
 }
 
 // lobbyStatusOf is what entry id's page shows; lr.mu is held.
@@ -149,12 +188,33 @@ func (h *Handlers) publishLobbyStatus(ctx context.Context, room string, lr *live
 // decideEntry admits or denies the waiting entry at i and tells its page;
 // lr.mu is held.
 func (h *Handlers) decideEntry(ctx context.Context, room string, lr *liveRoom, i int, admit bool) {
-	e := lr.decide(i, admit)
-	st := views.LobbyState{Room: room, Name: e.Name, State: lobbyDenied}
-	if admit {
-		st.State = lobbyAdmitted
-	}
+	h.decideEntryAs(ctx, room, lr, i, views.LobbyState{State: map[bool]string{true: lobbyAdmitted, false: lobbyDenied}[admit]})
+}
+
+// decideEntryAs decides the waiting entry at i as st says (admitted or
+// denied, and why) and tells its page; lr.mu is held.
+func (h *Handlers) decideEntryAs(ctx context.Context, room string, lr *liveRoom, i int, st views.LobbyState) {
+	e := lr.decide(i, st.State == lobbyAdmitted)
+	st.Room, st.Name = room, e.Name
 	h.publish(ctx, room, targetLobby(e.ID), evLobbyStatus, views.LobbyStatus(st))
+}
+
+// denyReplacedInvites turns away every waiting guest who knocked with an
+// invite older than the room's current version, telling them the link was
+// replaced; lr.mu is held.
+func (h *Handlers) denyReplacedInvites(ctx context.Context, room string, lr *liveRoom) {
+	changed := false
+	for i := 0; i < len(lr.waiting); {
+		if lr.waiting[i].V < lr.inviteVersion {
+			h.decideEntryAs(ctx, room, lr, i, views.LobbyState{State: lobbyDenied, Replaced: true})
+			changed = true
+			continue
+		}
+		i++
+	}
+	if changed {
+		h.publishLobby(ctx, room, lr)
+	}
 }
 
 // moderatorSeat authorises a moderator's action: a seat credential

@@ -11,24 +11,19 @@ import (
 )
 
 // memberSeat finds the seat whose page is member memberID in the call (the
-// roster's self id of each seat this process knows), with what was
+// member id each seat's page reported in room.joined), with what was
 // recorded when it was taken; ok is false when no page of this process
-// says it is that member (a bot, another instance, a page not yet posted).
-func (h *Handlers) memberSeat(ctx context.Context, room, memberID string) (string, seatInfo, bool) {
+// says it is that member (a bot, another instance, a page not yet posted,
+// a page that left).
+func (h *Handlers) memberSeat(room, memberID string) (string, seatInfo, bool) {
 	lr := h.rooms.get(room)
 	lr.mu.Lock()
-	seats := make(map[string]seatInfo, len(lr.seats))
-	for id, s := range lr.seats {
-		seats[id] = s
+	defer lr.mu.Unlock()
+	id, ok := lr.members[memberID]
+	if !ok {
+		return "", seatInfo{}, false
 	}
-	lr.mu.Unlock()
-	for id, s := range seats {
-		r, ok, err := h.roster.Get(ctx, roster.SeatKey{Room: room, Seat: id})
-		if err == nil && ok && r.SelfID == memberID && !r.Left {
-			return id, s, true
-		}
-	}
-	return "", seatInfo{}, false
+	return id, lr.seats[id], true
 }
 
 // memberName is the name member memberID has in the viewer's roster.
@@ -62,7 +57,7 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	member := c.FormValue("member")
-	_, info, found := h.memberSeat(ctx, room, member)
+	seatID, info, found := h.memberSeat(room, member)
 	name := h.memberName(ctx, room, mod.ID, member)
 	if name == "" {
 		name = info.Name
@@ -83,15 +78,43 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 			lr.blockedNames[blockKey(name)] = true
 		}
 	}
+	if found {
+		lr.revoke(seatID)
+	}
+	h.applyBlocks(ctx, room, lr)
 	lr.mu.Unlock()
 	h.log.Info("blocked", "room", room, "member", member)
 	return h.render(c, fiber.StatusOK, "Blocked", views.Notice(views.NoticeView{Kind: "blocked", Text: name + " was removed and cannot rejoin this meeting."}))
 }
 
+// applyBlocks holds the room's blocks against what exists already: every
+// guest seat of a blocked browser or name is revoked (its chat and streams
+// end), and every waiting entry of one is denied; lr.mu is held.
+func (h *Handlers) applyBlocks(ctx context.Context, room string, lr *liveRoom) {
+	for id, s := range lr.seats {
+		if s.Role != views.RoleModerator && lr.isBlocked(s.GuestID, s.Name) {
+			lr.revoke(id)
+		}
+	}
+	changed := false
+	for i := 0; i < len(lr.waiting); {
+		if e := lr.waiting[i]; lr.isBlocked(e.GuestID, e.Name) {
+			h.decideEntry(ctx, room, lr, i, false)
+			changed = true
+			continue
+		}
+		i++
+	}
+	if changed {
+		h.publishLobby(ctx, room, lr)
+	}
+}
+
 // revokeInvite handles "POST /rooms/:room/invite" (a moderator's X-Seat,
 // or the room's host session: the Invite popover works before Join too):
 // "New invite link". The room's invite key version goes up, so every
-// earlier link gets 403 saying it was replaced, and the answer is the
+// earlier link gets 403 saying it was replaced, guests waiting with one are
+// denied (their page says the link was replaced), and the answer is the
 // invite box with the new link (data-testid="invite-link").
 func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -102,6 +125,9 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 	lr := h.rooms.get(room)
 	lr.mu.Lock()
 	lr.inviteVersion++
+	// Guests waiting with an older link would be refused a token once let
+	// in: they are turned away now, told why.
+	h.denyReplacedInvites(c.UserContext(), room, lr)
 	lr.mu.Unlock()
 	h.log.Info("invite replaced", "room", room)
 	return h.render(c, fiber.StatusOK, "Invite", views.InviteBox(views.InviteView{
@@ -128,7 +154,7 @@ func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 		kind = "video"
 	}
 	ctx := c.UserContext()
-	seatID, _, ok := h.memberSeat(ctx, room, c.FormValue("member"))
+	seatID, _, ok := h.memberSeat(room, c.FormValue("member"))
 	if !ok {
 		return &userError{status: fiber.StatusNotFound, title: "Cannot ask", message: "That person's page cannot be asked; they can unmute themselves."}
 	}

@@ -32,8 +32,9 @@ func TestRoomPageCarriesThePushedParts(t *testing.T) {
 	}
 	for _, who := range []string{"host", "guest"} {
 		check(who, `[data-testid="room-page"][data-stream-root]`, 1)
-		// knock, notice, unmute request, chat history; and the lobby for hosts
-		n := map[string]int{"host": 5, "guest": 4}[who]
+		// knock, notice, unmute request, roster rows, chat history; and the
+		// lobby for hosts
+		n := map[string]int{"host": 6, "guest": 5}[who]
 		check(who, `[data-stream-root] [data-sse]`, n)
 		check(who, `[data-sse]`, n)
 		// The SSE extension inherits these from ancestors: none above the root.

@@ -106,11 +106,15 @@ func NewApp(h *Handlers) *fiber.App {
 		LimitReached: h.tooManyJoins,
 	}), h.joinFailed)
 	app.Get("/rooms/:room/gone", h.roomGone)
+	// Whether this server still honours the page's seat (seat.go).
+	app.Get("/rooms/:room/seat", h.seatCheck)
 	// Issue 16: the push channel and what it carries (stream.go, lobby.go,
 	// chat.go, moderation.go).
 	app.Get("/rooms/:room/stream", h.roomStream)
 	app.Post("/rooms/:room/stream-ticket", h.streamTicket)
-	app.Post("/rooms/:room/lobby", h.knock)
+	// Knocks cost no SignalWire call, but each holds a place in the lobby:
+	// counted per address like joins, and capped per address inside.
+	app.Post("/rooms/:room/lobby", h.limitKnocks(addrs), h.knock)
 	app.Post("/rooms/:room/lobby/:action", h.lobbyAction)
 	app.Post("/rooms/:room/chat", h.postChat)
 	app.Post("/rooms/:room/block", h.blockMember)

@@ -27,6 +27,7 @@ const (
 	evLobbyStatus   = "lobby-status"   // a waiting guest: waiting, no host, admitted, denied
 	evUnmuteRequest = "unmute-request" // one seat: a moderator asks to unmute
 	evNotice        = "notice"         // one seat or the moderators: a short notice
+	evRosterRows    = "roster-rows"    // one moderator seat: roster rows anew (out-of-band swaps)
 )
 
 // streamRetry is the reconnect delay the stream asks EventSource for.
@@ -105,6 +106,8 @@ func (h *Handlers) openStream(ctx context.Context, t streamTicket, last string) 
 			}
 		}
 		targets = []string{targetLobby(t.ID)}
+	case lr.isRevoked(t.ID):
+		return nil, removedFromCall()
 	case t.Role == views.RoleModerator:
 		targets = []string{targetAll, targetSeat(t.ID), targetModerators}
 	default:
@@ -128,9 +131,12 @@ func (h *Handlers) openStream(ctx context.Context, t streamTicket, last string) 
 			h.publishLobbyStatus(ctx, t.Room, lr) // the host is here now
 		}
 	}
+	if t.Kind == streamSeat {
+		lr.streamOpened(t.ID, sub) // ended by a removal
+	}
 	s.close = func() {
 		sub.Close()
-		h.streamClosed(t, entry)
+		h.streamClosed(t, entry, sub)
 	}
 	return s, nil
 }
@@ -156,10 +162,13 @@ func (h *Handlers) streamSnapshot(ctx context.Context, lr *liveRoom, t streamTic
 // streamClosed undoes what a stream's opening counted: a moderator fewer
 // (guests hear when the last one goes), or a waiting guest's stream fewer
 // (the entry leaves the lobby after LobbyGrace without one).
-func (h *Handlers) streamClosed(t streamTicket, entry *lobbyEntry) {
+func (h *Handlers) streamClosed(t streamTicket, entry *lobbyEntry, sub *push.Subscription) {
 	lr := h.rooms.get(t.Room)
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
+	if t.Kind == streamSeat {
+		lr.streamEnded(t.ID, sub)
+	}
 	switch {
 	case entry != nil:
 		entry.streams--
@@ -257,15 +266,32 @@ func (h *Handlers) streamURL(t streamTicket) string {
 // streamTicket handles "POST /rooms/:room/stream-ticket": a stream URL
 // with a fresh ticket, JSON {url}, for the page's seat (X-Seat) or its
 // lobby entry (X-Lobby, while the entry waits or once decided); 403
-// otherwise.
+// otherwise, and for a seat removed from the call or blocked.
 func (h *Handlers) streamTicket(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
 	if st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now()); ok && st.Room == room {
+		if h.seatRevoked(room, st.ID) {
+			return removedFromCall()
+		}
 		return c.JSON(streamTicketResponse{URL: h.streamURL(streamTicket{Room: room, Kind: streamSeat, ID: st.ID, Role: st.Role})})
 	}
 	if lt, ok := h.sign.decodeLobbyTicket(c.Get(lobbyHeader), h.now()); ok && lt.Room == room {
 		return c.JSON(streamTicketResponse{URL: h.streamURL(streamTicket{Room: room, Kind: streamLobby, ID: lt.ID, Role: views.RoleGuest})})
 	}
 	return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+}
+
+// seatRevoked reports whether the seat was removed from room's call or
+// its guest is blocked (roomstate.go).
+func (h *Handlers) seatRevoked(room, seatID string) bool {
+	lr := h.rooms.get(room)
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.isRevoked(seatID)
+}
+
+// removedFromCall answers a removed or blocked seat's chat and stream.
+func removedFromCall() error {
+	return forbidden("The host removed you from this meeting.", "", "")
 }

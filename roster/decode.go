@@ -91,6 +91,10 @@ type Event struct {
 	flag    bool          // recording on or off
 }
 
+// MemberID is the member a member.joined, .updated, .left or .talking
+// event is about; "" for other events.
+func (e Event) MemberID() string { return e.member.id }
+
 type kind uint8
 
 const (

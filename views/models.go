@@ -248,4 +248,7 @@ type MemberRow struct {
 	// ForcedUnmute offers moderators Unmute and Start video
 	// (MODERATOR_CAN_UNMUTE) instead of asking.
 	ForcedUnmute bool
+	// Askable offers moderators Ask to unmute and Ask for video: this
+	// server knows the member's page, which can be asked.
+	Askable bool
 }

@@ -293,7 +293,8 @@ func RevokeInvite(room string) templ.Component {
 
 // StreamNotices are where the stream's notices show over the stage: a
 // moderator's knock notices, and the notices and unmute requests addressed
-// to this page. The island announces what arrives (room.js), so these are
+// to this page (and, hidden, where roster rows arrive for out-of-band
+// swaps). The island announces what arrives (room.js), so these are
 // not live regions of their own.
 func StreamNotices() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -312,7 +313,7 @@ func StreamNotices() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"stream-notices\" data-testid=\"stream-notices\"><div data-sse=\"knock\" data-testid=\"knock-area\"></div><div data-sse=\"notice\" data-testid=\"notice-area\"></div><div data-sse=\"unmute-request\" data-testid=\"unmute-request-area\"></div></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"stream-notices\" data-testid=\"stream-notices\"><div data-sse=\"knock\" data-testid=\"knock-area\"></div><div data-sse=\"notice\" data-testid=\"notice-area\"></div><div data-sse=\"unmute-request\" data-testid=\"unmute-request-area\"></div><div data-sse=\"roster-rows\" hidden></div></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

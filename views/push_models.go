@@ -13,6 +13,9 @@ type LobbyState struct {
 	State     string
 	Ticket    string
 	StreamURL string
+	// Replaced says why a denied guest was turned away: the invite link
+	// they came with was replaced by a newer one ("New invite link").
+	Replaced bool
 }
 
 // Lobby is the moderators' lobby panel: whether guests wait, and who does.

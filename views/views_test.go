@@ -34,7 +34,7 @@ func TestRosterRowsCarryStateAsAttributesAndText(t *testing.T) {
 		Moderator: true, Joined: true, Count: 2,
 		Room: views.RoomState{Recording: true, Locked: true, Layout: "2x2", Layouts: []string{"grid-responsive", "2x2"}},
 		Members: []views.MemberRow{
-			{ID: "a", Name: "<img src=x onerror=alert(1)>", AudioMuted: true, Talking: true, HandRaised: true,
+			{ID: "a", Name: "<img src=x onerror=alert(1)>", AudioMuted: true, Talking: true, HandRaised: true, Askable: true,
 				Children: []views.MemberRow{{ID: "s", Name: "screen", Type: "screen"}}},
 			{ID: "me", Name: "Host", Self: true},
 		},
@@ -86,6 +86,38 @@ func TestRosterRowsCarryStateAsAttributesAndText(t *testing.T) {
 	}
 	if got := byID(doc, "roster-count").Text(); got != "2" {
 		t.Errorf("got count %q, want 2", got)
+	}
+}
+
+func TestUnmuteButtonsOnlyForMembersThatCanBeAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		row                    views.MemberRow
+		wantAsk, wantForced    int
+		wantAskVid, wantForcVd int
+	}{
+		{"a member whose page this server knows is asked", views.MemberRow{Askable: true}, 1, 0, 1, 0},
+		{"a member without a page here (a bot, another instance) gets no unmute button", views.MemberRow{}, 0, 0, 0, 0},
+		{"forced unmute is offered for anyone under MODERATOR_CAN_UNMUTE", views.MemberRow{ForcedUnmute: true}, 0, 1, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.row.ID, tc.row.Name, tc.row.AudioMuted, tc.row.VideoMuted = "b", "Bot", true, true
+			doc := render(t, views.RosterPanel(views.Roster{Moderator: true, Joined: true, Count: 1, Members: []views.MemberRow{tc.row}}))
+			for action, want := range map[string]int{"ask-unmute": tc.wantAsk, "audio-unmute": tc.wantForced, "ask-video-unmute": tc.wantAskVid, "video-unmute": tc.wantForcVd, "remove": 1} {
+				if got := doc.Find(`[data-action="` + action + `"]`).Length(); got != want {
+					t.Errorf("got %d %s buttons, want %d", got, action, want)
+				}
+			}
+		})
+	}
+}
+
+func TestChatMessageIsolatesItsTextAndAuthor(t *testing.T) {
+	doc := render(t, views.ChatMessage(views.ChatLine{ID: "1", Author: "\u202eevil", Parts: []views.ChatPart{{Text: "abc \u202e gnp.exe"}}}))
+	for _, id := range []string{"chat-text", "chat-author"} {
+		if got, _ := byID(doc, id).Attr("dir"); got != "auto" {
+			t.Errorf("got %s dir=%q, want auto (isolated from what follows)", id, got)
+		}
 	}
 }
 

@@ -116,7 +116,10 @@ func (tab *Tab) SetViewport(w, h int, mobile bool) {
 // Rect is an element's box in the viewport, in CSS pixels.
 type Rect struct {
 	X, Y, Width, Height float64
-	// ViewportWidth and ViewportHeight are the viewport's size.
+	// ViewportWidth and ViewportHeight are the layout viewport's size
+	// (document.documentElement's clientWidth and clientHeight): what the
+	// page was laid out for. Not innerWidth, which a phone's emulation
+	// stretches to content that overflows, hiding the overflow.
 	ViewportWidth, ViewportHeight float64
 }
 
@@ -143,11 +146,25 @@ func (tab *Tab) BoxOf(sel string) Rect {
 	var r *Rect
 	tab.Eval(fmt.Sprintf(`(() => { const e = document.querySelector(%s); if (!e) return null;
 		const b = e.getBoundingClientRect();
-		return {X: b.x, Y: b.y, Width: b.width, Height: b.height, ViewportWidth: innerWidth, ViewportHeight: innerHeight} })()`, quote(sel)), &r)
+		const d = document.documentElement;
+		return {X: b.x, Y: b.y, Width: b.width, Height: b.height, ViewportWidth: d.clientWidth, ViewportHeight: d.clientHeight} })()`, quote(sel)), &r)
 	if r == nil {
 		tab.t.Fatalf("browsertest: box of %s: no element matches", sel)
 	}
 	return *r
+}
+
+// Overflow returns how far the document reaches past the layout viewport
+// to the right and below (scrollWidth - clientWidth, scrollHeight -
+// clientHeight of document.documentElement), in CSS pixels; 0, 0 when the
+// page needs no scrolling. A page with overflow hidden still reports what
+// it hides.
+func (tab *Tab) Overflow() (x, y float64) {
+	tab.t.Helper()
+	var o struct{ X, Y float64 }
+	tab.Eval(`(() => { const d = document.documentElement;
+		return {X: d.scrollWidth - d.clientWidth, Y: d.scrollHeight - d.clientHeight} })()`, &o)
+	return o.X, o.Y
 }
 
 // Press sends one key to the focused element as a person would type it

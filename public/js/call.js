@@ -149,6 +149,7 @@ export async function startCall(user, fail, again = false) {
     return false;
   }
   if (call.session !== rs) return false;
+  connectionStatus(''); // a word about the connection of an earlier call is out of date
   byId('call').hidden = false;
   byTestId('call-status')?.setAttribute('hidden', '');
   // Focus to the stage, which says what it is: a screen reader hears that
@@ -262,9 +263,16 @@ function subscribe(rs) {
     send('room.ended', wire.roomEnded());
     callEnded('room.ended');
   });
-  // The media connection drops and recovers by itself; say so while it does.
-  on('media.reconnecting', () => connectionStatus('Connection lost. Reconnecting…'));
-  on('media.disconnected', () => connectionStatus('Connection lost. Reconnecting…'));
+  // The media connection drops and recovers by itself; say so while it
+  // does, and ask the app whether it still knows this call.
+  on('media.reconnecting', () => {
+    connectionStatus('Connection lost. Reconnecting…');
+    checkServer();
+  });
+  on('media.disconnected', () => {
+    connectionStatus('Connection lost. Reconnecting…');
+    checkServer();
+  });
   on('media.connected', () => connectionStatus(''));
 }
 
@@ -369,6 +377,62 @@ function serverForgot(rs, status) {
   byId('call').hidden = true;
   hooks.ended();
   showEnd(status === 409 ? 'replaced' : 'restarted', { rejoin: false, sandbox: Boolean(config.sandbox) });
+}
+
+/** The seat check of checkServer: one at a time, and how many went unanswered. */
+const probe = { running: false, timer: 0, misses: 0 };
+
+/** What checkServer shows while the app does not answer. */
+const NOT_ANSWERING = 'The server is not answering; retrying…';
+
+/**
+ * Asks the app whether it still honours this call's seat, after a
+ * connection to it broke (the stream errored, the SDK lost its media).
+ * Refused (403): the app restarted with another key (a sandbox makes a new
+ * one each start), so the call ends here at once with the screen that says
+ * so, rather than after the SDK's own half-minute of retries. No answer:
+ * the page says so and asks again until one comes. Honoured: nothing to do
+ * (a restart with the same key keeps the call).
+ */
+export function checkServer() {
+  const rs = call.session;
+  if (!rs || !lobby.seat || probe.running || probe.timer) return;
+  askSeat(rs);
+}
+
+/** @param {RoomSession} rs */
+async function askSeat(rs) {
+  probe.running = true;
+  let status = 0;
+  try {
+    const res = await fetch(`/rooms/${encodeURIComponent(config.room)}/seat`, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+      headers: { 'X-Seat': lobby.seat },
+    });
+    status = res.status;
+  } catch {
+    status = 0; // not reachable
+  }
+  probe.running = false;
+  if (call.session !== rs) return;
+  if (status === 403) {
+    probe.misses = 0;
+    serverForgot(rs, 403);
+    return;
+  }
+  if (status === 0 || status >= 500) {
+    probe.misses += 1;
+    connectionStatus(NOT_ANSWERING);
+    probe.timer = window.setTimeout(() => {
+      probe.timer = 0;
+      if (call.session === rs) askSeat(rs);
+    }, Math.min(1000 * probe.misses, 3000));
+    return;
+  }
+  // Answered: the server is up and knows the call.
+  if (probe.misses > 0 && byTestId('connection-status')?.textContent === NOT_ANSWERING) connectionStatus('');
+  probe.misses = 0;
 }
 
 /**

@@ -88,6 +88,9 @@ export function setupFocus() {
     const t = ev.target instanceof Element ? ev.target : null;
     if (!t?.closest('button, select, input, a, [tabindex]')) want = null;
   });
+  // htmx's own swaps replace the control in use too ("New invite link"
+  // swaps the whole invite box, itself included).
+  document.addEventListener('htmx:afterSettle', () => restoreFocus());
 }
 
 /**

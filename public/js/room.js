@@ -27,7 +27,7 @@
 
 import { clearAnnouncements, dismissHand } from './announce.js';
 import { setupCallDevices, startCallDevices } from './calldevices.js';
-import { currentSeat, initCall, startCall } from './call.js';
+import { checkServer, currentSeat, initCall, startCall } from './call.js';
 import { setupChat } from './chat.js';
 import { knockThenJoin } from './lobby.js';
 import { MODERATION_ACTIONS, onModerationAction } from './moderation.js';
@@ -149,6 +149,10 @@ document.addEventListener('change', (ev) => {
     onLayoutChange(el);
   }
 });
+
+// The stream broke (the server went away, or refused it on reconnecting):
+// the call asks the app whether it still knows this call.
+document.body.addEventListener('htmx:sseError', () => checkServer());
 
 joinButton.addEventListener('click', () => join());
 // Enter in the name field joins, as a form would.
