@@ -130,13 +130,7 @@ func startRestartableApp(t *testing.T) *restartableApp {
 // browser keeps its page.
 func (r *restartableApp) restart(t *testing.T) {
 	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // for the stop in startApp's cleanup
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not stop within 10s")
-	}
+	r.halt(t)
 	next := startApp(t, append(slices.Clone(r.env), "ADDR="+strings.TrimPrefix(r.URL, "http://")))
 	if next.URL != r.URL {
 		t.Fatalf("restarted on %s, want %s", next.URL, r.URL)

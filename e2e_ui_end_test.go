@@ -156,18 +156,6 @@ func TestE2EUIServerRestartInSandbox(t *testing.T) {
 // as `go run .` started again does.
 type restartableSandbox struct{ *testApp }
 
-// halt stops run(); the browser keeps its page.
-func (r *restartableSandbox) halt(t *testing.T) {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		r.done <- err // for the stop in startApp's cleanup
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not stop within 10s")
-	}
-}
-
 // start starts run() again on the same address, after halt.
 func (r *restartableSandbox) start(t *testing.T) {
 	t.Helper()

@@ -63,6 +63,19 @@ func startApp(t *testing.T, environ []string, opts ...runOption) *testApp {
 	return app
 }
 
+// halt stops run() as a restart does, and keeps its result for the stop
+// in startApp's cleanup; the browser keeps its page.
+func (a *testApp) halt(t *testing.T) {
+	t.Helper()
+	a.cancel()
+	select {
+	case err := <-a.done:
+		a.done <- err
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop within 10s")
+	}
+}
+
 func (a *testApp) stop(t *testing.T) {
 	t.Helper()
 	a.cancel()
