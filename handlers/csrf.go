@@ -97,15 +97,7 @@ func (h *Handlers) csrfPageToken(c *fiber.Ctx) error {
 	// Renewed when it has aged renewSlack (sign.go); until then Fiber's
 	// csrf sends the browser's own value back.
 	if fresh := now.Add(csrfCookieTTL); stale(exp, fresh.Unix()) {
-		c.Cookie(&fiber.Cookie{
-			Name:     csrfCookie,
-			Value:    h.sign.seal("csrf", fresh.Unix(), id),
-			Path:     "/",
-			Expires:  fresh,
-			HTTPOnly: true,
-			SameSite: fiber.CookieSameSiteLaxMode,
-			Secure:   h.cfg.SecureCookies,
-		})
+		h.setCookie(c, csrfCookie, h.sign.seal("csrf", fresh.Unix(), id), fresh)
 	}
 	// Signed when a page asks for it: a token post or an event answer has
 	// no use for one.

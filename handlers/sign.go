@@ -265,11 +265,18 @@ func (h *Handlers) renewHostSession(c *fiber.Ctx, hs hostSession) {
 // setHostSession renews hs and sends it.
 func (h *Handlers) setHostSession(c *fiber.Ctx, hs hostSession) {
 	hs = hs.renewed(h.now())
+	h.setCookie(c, hostCookie, h.sign.encodeHost(hs), time.Unix(hs.Exp, 0))
+}
+
+// setCookie sends one of the app's signed cookies: for the whole site,
+// out of scripts' reach, not on cross-site subrequests, and Secure on
+// HTTPS (or when SecureCookies says a proxy terminates TLS).
+func (h *Handlers) setCookie(c *fiber.Ctx, name, value string, expires time.Time) {
 	c.Cookie(&fiber.Cookie{
-		Name:     hostCookie,
-		Value:    h.sign.encodeHost(hs),
+		Name:     name,
+		Value:    value,
 		Path:     "/",
-		Expires:  time.Unix(hs.Exp, 0),
+		Expires:  expires,
 		HTTPOnly: true,
 		SameSite: fiber.CookieSameSiteLaxMode,
 		Secure:   h.secure(c),

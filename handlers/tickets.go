@@ -81,14 +81,6 @@ func (h *Handlers) guestID(c *fiber.Ctx) string {
 	}
 	id := randomID(12)
 	exp := h.now().Add(guestCookieTT)
-	c.Cookie(&fiber.Cookie{
-		Name:     guestCookie,
-		Value:    h.sign.seal("guest", exp.Unix(), id),
-		Path:     "/",
-		Expires:  exp,
-		HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode,
-		Secure:   h.secure(c),
-	})
+	h.setCookie(c, guestCookie, h.sign.seal("guest", exp.Unix(), id), exp)
 	return id
 }
