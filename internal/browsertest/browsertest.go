@@ -386,9 +386,31 @@ func (tab *Tab) WaitVisible(sel string) {
 
 // Click waits until the first element that matches the CSS selector is
 // visible and clicks it.
+//
+// A page that swaps its HTML (htmx) may replace the element between the
+// moment it is found and the click; the click then fails with "Could not
+// find node". It is tried again on the new element, within the timeout.
 func (tab *Tab) Click(sel string) {
 	tab.t.Helper()
-	tab.run("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+	ctx, cancel := context.WithTimeout(tab.ctx, tab.timeout)
+	defer cancel()
+	for {
+		err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+		if err == nil {
+			return
+		}
+		if !replaced(err) || ctx.Err() != nil {
+			tab.t.Fatalf("browsertest: click %s: %v", sel, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// replaced reports whether err says the element went away between being
+// found and being used: the page replaced it.
+func replaced(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Could not find node with given id") || strings.Contains(msg, "Node is detached")
 }
 
 // Text returns the text content of the first element that matches the CSS
