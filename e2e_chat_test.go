@@ -42,6 +42,7 @@ func TestE2EChatBothWaysHistoryAndReconnect(t *testing.T) {
 
 	// The host sends markup and a link; the guest, on the People tab, gets
 	// an unread count, then the message as text, with a safe link.
+	streamUp(t, host, guest)
 	openTab(t, host, "chat")
 	xss := `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script> see https://example.com/a?b=1.`
 	sendChat(t, host, xss)

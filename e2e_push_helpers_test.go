@@ -80,6 +80,16 @@ func decide(t *testing.T, host *browsertest.Tab, name, action string) {
 	host.WaitJS(lobbyRow(name) + ` === undefined`)
 }
 
+// streamUp waits until the page's push stream is open, so that what the
+// test makes the server push next reaches it as an event, not only as the
+// state a (re)connect brings.
+func streamUp(t *testing.T, tabs ...*browsertest.Tab) {
+	t.Helper()
+	for _, tab := range tabs {
+		tab.WaitJS(`document.body.dataset.stream === 'open'`)
+	}
+}
+
 // settled waits until htmx has settled its last swap: the new content's
 // buttons work only from then on (htmx processes it after a 20 ms settle),
 // a delay no person notices but a test clicking at once would.

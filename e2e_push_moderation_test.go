@@ -47,6 +47,7 @@ func TestE2EAskUnmuteBlockAndRevoke(t *testing.T) {
 	muted("true")
 
 	// Asked, and declined: still muted everywhere; the host is told.
+	streamUp(t, host, guest)
 	settled(t, host)
 	host.Click(button("ask-unmute", gus))
 	guest.WaitVisible(`[data-testid="unmute-request"]`)

@@ -80,6 +80,7 @@ export function stopStream() {
   state.lastId = '';
   state.source?.close();
   state.source = null;
+  delete document.body.dataset.stream;
   // Nothing reconnects a stream of a call that is over.
   state.root?.removeAttribute('sse-connect');
   state.root = null;
@@ -162,8 +163,14 @@ export function install() {
   state.installed = true;
   window.htmx.createEventSource = (url) => {
     state.source?.close();
-    state.source = new EventSource(streamURL(url));
-    return state.source;
+    const source = new EventSource(streamURL(url));
+    // The page says whether its stream is up: what the server pushes
+    // before it is reaches the page only as the state sent on connect.
+    document.body.dataset.stream = 'connecting';
+    source.addEventListener('open', () => { if (state.source === source) document.body.dataset.stream = 'open'; });
+    source.addEventListener('error', () => { if (state.source === source) document.body.dataset.stream = 'connecting'; });
+    state.source = source;
+    return source;
   };
   document.body.addEventListener('htmx:sseMessage', (ev) => {
     const msg = /** @type {CustomEvent<MessageEvent>} */ (ev).detail;
