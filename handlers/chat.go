@@ -5,12 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
-
-	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/time/rate"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -35,36 +31,10 @@ type chatMessage struct {
 	Text   string
 }
 
-// chatLimits are the seats' token buckets, least recently used forgotten.
-type chatLimits struct {
-	mu    sync.Mutex
-	seats *lru.Cache[string, *rate.Limiter]
-}
-
-func newChatLimits() *chatLimits {
-	c, err := lru.New[string, *rate.Limiter](maxChatSeats)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return &chatLimits{seats: c}
-}
-
-// allow spends one message of the seat's budget at now; when it is spent,
-// it returns how long until the next one.
-func (l *chatLimits) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.seats.Get(key)
-	if !ok {
-		lim = rate.NewLimiter(chatPerSec, chatBurst)
-		l.seats.Add(key, lim)
-	}
-	r := lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
+// newChatLimits are the seats' token buckets, least recently used
+// forgotten past maxChatSeats.
+func newChatLimits() *keyedLimiter {
+	return newBuckets(chatPerSec, chatBurst, maxChatSeats)
 }
 
 // postChat handles "POST /rooms/:room/chat" (form field message, X-Seat):
@@ -78,9 +48,9 @@ func (l *chatLimits) allow(key string, now time.Time) (bool, time.Duration) {
 func (h *Handlers) postChat(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
-	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
-	if !ok || st.Room != room {
-		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	st, err := h.roomSeat(c, room)
+	if err != nil {
+		return err
 	}
 	form := views.ChatForm{Room: room, Text: c.FormValue("message")}
 	text := strings.TrimSpace(strings.ToValidUTF8(form.Text, "\uFFFD"))
@@ -92,7 +62,7 @@ func (h *Handlers) postChat(c *fiber.Ctx) error {
 		form.Error = "Messages can be at most 1,000 characters; this one has " + groupThousands(n) + "."
 		return h.render(c, fiber.StatusUnprocessableEntity, "Chat", views.ChatInput(form))
 	}
-	if ok, wait := h.chatLimits.allow(room+"\x00"+st.ID, h.now()); !ok {
+	if wait, ok := h.chatLimits.take(room+"\x00"+st.ID, h.now()); !ok {
 		form.Error = "You are sending messages faster than this room allows. Wait a moment and send again."
 		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds(wait))
 		return h.render(c, fiber.StatusTooManyRequests, "Chat", views.ChatInput(form))

@@ -42,9 +42,9 @@ const (
 func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
-	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
-	if !ok || st.Room != room {
-		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	st, err := h.roomSeat(c, room)
+	if err != nil {
+		return err
 	}
 	batch, err := roster.DecodeBytes(c.Body())
 	switch {

@@ -88,7 +88,7 @@ type Handlers struct {
 	joins      *joinLimits
 	broker     Broker
 	rooms      *liveRooms
-	chatLimits *chatLimits
+	chatLimits *keyedLimiter
 }
 
 // Deps are what New needs besides the configuration.
@@ -139,7 +139,7 @@ func New(cfg Config, d Deps) *Handlers {
 		now:        d.Now,
 		sign:       newSigner(cfg.SecretKey),
 		assets:     newAssets(),
-		knownRooms: mustLRU(10_000),
+		knownRooms: mustLRUOf[string, time.Time](10_000),
 		joins:      newJoinLimits(cfg.Limits),
 		broker:     d.Broker,
 		rooms:      newLiveRooms(),
@@ -150,14 +150,6 @@ func New(cfg Config, d Deps) *Handlers {
 // knownRoomTTL bounds how long a room is trusted to exist without asking:
 // one deleted on SignalWire's dashboard is created again after this.
 const knownRoomTTL = time.Hour
-
-func mustLRU(size int) *lru.Cache[string, time.Time] {
-	c, err := lru.New[string, time.Time](size)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return c
-}
 
 // Status is what the app knows of SignalWire: whether it has answered
 // and whether it rejected the credentials. The startup check writes it;

@@ -52,9 +52,9 @@ type joinFailedResponse struct {
 func (h *Handlers) joinFailed(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
-	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
-	if !ok || st.Room != room {
-		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	st, err := h.roomSeat(c, room)
+	if err != nil {
+		return err
 	}
 	var req joinFailedRequest
 	if len(c.Body()) > 0 {
@@ -65,7 +65,7 @@ func (h *Handlers) joinFailed(c *fiber.Ctx) error {
 
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.SignalWireTimeout)
 	defer cancel()
-	_, err := h.video.GetRoom(ctx, room)
+	_, err = h.video.GetRoom(ctx, room)
 	switch {
 	case err == nil:
 		return c.JSON(joinFailedResponse{Action: joinRetry})

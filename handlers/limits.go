@@ -47,19 +47,24 @@ func (l Limits) withDefaults() Limits {
 const limiterKeys = 10_000
 
 // keyedLimiter is one token bucket (golang.org/x/time/rate) per key, the
-// least recently used forgotten past limiterKeys.
+// least recently used forgotten past its size.
 type keyedLimiter struct {
 	mu      sync.Mutex // Get-then-Add must be one step
 	buckets *lru.Cache[string, *rate.Limiter]
-	perMin  int
+	every   rate.Limit
+	burst   int
 }
 
+// newKeyedLimiter gives each of up to limiterKeys keys perMinute units at
+// once, refilled at perMinute a minute.
 func newKeyedLimiter(perMinute int) *keyedLimiter {
-	c, err := lru.New[string, *rate.Limiter](limiterKeys)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return &keyedLimiter{buckets: c, perMin: perMinute}
+	return newBuckets(rate.Limit(float64(perMinute)/60), perMinute, limiterKeys)
+}
+
+// newBuckets gives each of up to keys keys burst units at once, refilled
+// at every a second.
+func newBuckets(every rate.Limit, burst, keys int) *keyedLimiter {
+	return &keyedLimiter{buckets: mustLRUOf[string, *rate.Limiter](keys), every: every, burst: burst}
 }
 
 // take spends one unit of key's bucket at now. When the bucket is empty it
@@ -68,7 +73,7 @@ func (k *keyedLimiter) take(key string, now time.Time) (time.Duration, bool) {
 	k.mu.Lock()
 	lim, ok := k.buckets.Get(key)
 	if !ok {
-		lim = rate.NewLimiter(rate.Limit(float64(k.perMin)/60), k.perMin)
+		lim = rate.NewLimiter(k.every, k.burst)
 		k.buckets.Add(key, lim)
 	}
 	k.mu.Unlock()

@@ -66,10 +66,7 @@ func (h *Handlers) knock(c *fiber.Ctx) error {
 		return h.render(c, fiber.StatusForbidden, "Lobby", views.LobbyWaiting(st))
 	case !lr.lobbyOn:
 		id := randomID(12)
-		if len(lr.decided) >= maxAdmitted {
-			lr.decided = map[string]bool{}
-		}
-		lr.decided[id] = true
+		lr.remember(id, true)
 		st.State, st.Ticket = lobbyAdmitted, h.lobbyTicket(room, id)
 		return h.render(c, fiber.StatusOK, "Lobby", views.LobbyWaiting(st))
 	}
@@ -215,6 +212,16 @@ func (h *Handlers) denyReplacedInvites(ctx context.Context, room string, lr *liv
 	if changed {
 		h.publishLobby(ctx, room, lr)
 	}
+}
+
+// roomSeat authorises a page in the call: a seat credential (X-Seat) of
+// the room, else 403.
+func (h *Handlers) roomSeat(c *fiber.Ctx, room string) (seat, error) {
+	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
+	if !ok || st.Room != room {
+		return seat{}, forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	}
+	return st, nil
 }
 
 // moderatorSeat authorises a moderator's action: a seat credential

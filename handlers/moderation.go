@@ -171,9 +171,9 @@ func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 func (h *Handlers) unmuteAnswer(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
-	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
-	if !ok || st.Room != room {
-		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	st, err := h.roomSeat(c, room)
+	if err != nil {
+		return err
 	}
 	answer, kind := c.FormValue("answer"), c.FormValue("kind")
 	if (answer != "accept" && answer != "decline") || (kind != "audio" && kind != "video") {

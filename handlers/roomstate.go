@@ -115,11 +115,7 @@ type liveRooms struct {
 }
 
 func newLiveRooms() *liveRooms {
-	c, err := lru.New[string, *liveRoom](maxLiveRooms)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return &liveRooms{rooms: c}
+	return &liveRooms{rooms: mustLRUOf[string, *liveRoom](maxLiveRooms)}
 }
 
 // get returns the room's state, creating it: a room this process has not
@@ -296,9 +292,15 @@ func (r *liveRoom) entry(id string) (*lobbyEntry, int) {
 func (r *liveRoom) decide(i int, admitted bool) *lobbyEntry {
 	e := r.waiting[i]
 	r.waiting = append(r.waiting[:i], r.waiting[i+1:]...)
+	r.remember(e.ID, admitted)
+	return e
+}
+
+// remember records lobby entry id as admitted or denied, starting afresh
+// past maxAdmitted; r.mu is held.
+func (r *liveRoom) remember(id string, admitted bool) {
 	if len(r.decided) >= maxAdmitted {
 		r.decided = map[string]bool{}
 	}
-	r.decided[e.ID] = admitted
-	return e
+	r.decided[id] = admitted
 }

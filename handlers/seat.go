@@ -10,9 +10,8 @@ import "github.com/gofiber/fiber/v2"
 // not up. It reads no body and calls nothing, so it is cheap to ask.
 func (h *Handlers) seatCheck(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now())
-	if !ok || st.Room != c.Params("room") {
-		return forbidden("This call's credentials are missing or expired. Reload the page and join again.", "", "")
+	if _, err := h.roomSeat(c, c.Params("room")); err != nil {
+		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }

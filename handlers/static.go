@@ -1,9 +1,6 @@
 package handlers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io/fs"
 	"net/http"
 	"strings"
 
@@ -27,22 +24,13 @@ const (
 // file in every mode: sandbox mode runs it against the fake relay.
 func newAssets() views.Assets {
 	return views.Assets{
-		CSS:     versioned("css/app.css"),
+		CSS:     views.VersionedAsset("css/app.css"),
 		HTMX:    vendorHTMX,
-		Favicon: versioned("favicon.svg"),
+		Favicon: views.VersionedAsset("favicon.svg"),
 		SDK:     vendorSDK,
 		SSE:     vendorSSE,
-		Room:    versioned("js/room.js"),
+		Room:    views.VersionedAsset("js/room.js"),
 	}
-}
-
-func versioned(name string) string {
-	b, err := fs.ReadFile(public.FS(), name)
-	if err != nil {
-		return "/public/" + name
-	}
-	sum := sha256.Sum256(b)
-	return "/public/" + name + "?v=" + hex.EncodeToString(sum[:6])
 }
 
 // static serves the embedded files.

@@ -16,7 +16,7 @@ import (
 )
 
 // layoutNames are SignalWire's layout ids in words people use. The page
-// hands the same table to the island (LayoutNames), so the picker the
+// hands the same table to the island (withLayoutNames), so the picker the
 // island fills and the server's "Layout:" line say the same thing.
 var layoutNames = map[string]string{
 	"grid-responsive":        "Grid",
@@ -33,15 +33,6 @@ var layoutNames = map[string]string{
 	"8x8":                    "Grid 8x8",
 	"10x10":                  "Grid 10x10",
 	"screen-share":           "Screen share",
-}
-
-// LayoutNames returns a copy of the table of layout names, for the island.
-func LayoutNames() map[string]string {
-	out := make(map[string]string, len(layoutNames))
-	for k, v := range layoutNames {
-		out[k] = v
-	}
-	return out
 }
 
 // layoutNamesJSON is the table as the island reads it, encoded once: a
@@ -88,15 +79,15 @@ func possessive(name string) string {
 
 // iconSprite is the URL of the one SVG sprite, versioned by content like
 // the other assets so that browsers may cache it for a year.
-var iconSprite = versionedAsset("img/icons.svg")
+var iconSprite = VersionedAsset("img/icons.svg")
 
 // PickerScript is the picker's small module (aria-invalid follows live
 // validation).
-var PickerScript = versionedAsset("js/picker.js")
+var PickerScript = VersionedAsset("js/picker.js")
 
-// versionedAsset is the URL of an embedded public file with a content hash
-// in the query, as the handlers version the other assets.
-func versionedAsset(name string) string {
+// VersionedAsset is the URL of an embedded public file with a content hash
+// in the query, so that browsers may cache it for a year.
+func VersionedAsset(name string) string {
 	b, err := fs.ReadFile(public.FS(), name)
 	if err != nil {
 		return "/public/" + name
