@@ -70,11 +70,11 @@ type Client struct {
 	baseOverride string // set by WithBaseURL, parsed by NewClient
 }
 
-// credentials holds the project key and API token, and the Authorization
-// header they make, encoded once rather than on every call. Its String and
+// credentials holds the Authorization header that the project key and API
+// token make, encoded once rather than on every call. Its String and
 // GoString methods redact, so that printing a value that embeds it shows
 // no secret.
-type credentials struct{ user, pass, header string }
+type credentials struct{ header string }
 
 func (credentials) String() string   { return "[redacted]" }
 func (credentials) GoString() string { return "[redacted]" }
@@ -223,8 +223,7 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 	if hasControl(token) || strings.TrimSpace(token) != token {
 		return nil, errors.New("signalwire: API token contains spaces or control characters")
 	}
-	c.creds = credentials{user: projectKey, pass: token,
-		header: "Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token))}
+	c.creds = credentials{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token))}
 
 	var err error
 	if c.baseOverride != "" {

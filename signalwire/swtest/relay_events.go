@@ -23,11 +23,18 @@ func event(eventType, channel string, now time.Time, params any) map[string]any 
 	}
 }
 
-// vertoEvent is a webrtc.message event carrying a verto request from the
-// relay (verto.answer, verto.bye). The SDK copies node_id into the verto
-// params and routes it by params.callID (webrtc vertoEventWorker.js).
-func vertoEvent(nodeID string, verto map[string]any) map[string]any {
-	return map[string]any{"event_type": "webrtc.message", "node_id": nodeID, "params": verto}
+// sendEvent sends one signalwire.event request with these params.
+func (c *relayConn) sendEvent(params any) {
+	c.send(rpcRequest{JSONRPC: "2.0", ID: newUUID(), Method: "signalwire.event", Params: params})
+}
+
+// sendVerto sends a verto request from the relay (verto.answer, verto.bye)
+// as a webrtc.message event. The SDK copies node_id into the verto params
+// and routes it by params.callID (webrtc vertoEventWorker.js).
+func (c *relayConn) sendVerto(method string, params map[string]any) {
+	c.sendEvent(map[string]any{"event_type": "webrtc.message", "node_id": c.f.relay.nodeID, "params": map[string]any{
+		"jsonrpc": "2.0", "id": newUUID(), "method": method, "params": params,
+	}})
 }
 
 // memberJSON is a full member (InternalVideoMemberEntity): what
@@ -91,13 +98,19 @@ func (lr *liveRoom) sessionJSON(withMembers bool) map[string]any {
 		"playbacks":        []any{},
 	}
 	if withMembers {
-		ms := make([]any, 0, len(lr.members))
-		for _, m := range lr.members {
-			ms = append(ms, m.json(lr))
-		}
-		s["members"] = ms
+		s["members"] = lr.membersJSON()
 	}
 	return s
+}
+
+// membersJSON is every member in join order, as video.room.subscribed and
+// video.members.get list them.
+func (lr *liveRoom) membersJSON() []any {
+	ms := make([]any, 0, len(lr.members))
+	for _, m := range lr.members {
+		ms = append(ms, m.json(lr))
+	}
+	return ms
 }
 
 // roomUpdatedParams is video.room.updated (and video.room.ended):
@@ -119,7 +132,7 @@ func (lr *liveRoom) roomUpdatedParams(updated ...string) map[string]any {
 func (lr *liveRoom) layoutParams() map[string]any {
 	var shown []*liveMember
 	for _, m := range lr.members {
-		if m.Visible && !(lr.hideVideoMuted && m.VideoMuted) {
+		if lr.shownLocked(m) {
 			shown = append(shown, m)
 		}
 	}

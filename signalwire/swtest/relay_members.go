@@ -67,13 +67,7 @@ func (f *Fake) AddMembers(room string, ms ...MemberSpec) ([]string, error) {
 		if lr.locked {
 			return fail(ErrRoomLocked)
 		}
-		n := 0
-		for _, m := range lr.members {
-			if m.Type == "member" {
-				n++
-			}
-		}
-		if n+people > lr.maxMembers {
+		if lr.peopleLocked()+people > lr.maxMembers {
 			return fail(ErrRoomFull)
 		}
 	}
@@ -172,7 +166,7 @@ func (f *Fake) updateLocked(m *liveMember, ch MemberChange) {
 			updated = append(updated, key)
 		}
 	}
-	wasShown := m.Visible && !(lr.hideVideoMuted && m.VideoMuted)
+	wasShown := lr.shownLocked(m)
 	flag("audio_muted", &m.AudioMuted, ch.AudioMuted)
 	flag("video_muted", &m.VideoMuted, ch.VideoMuted)
 	flag("deaf", &m.Deaf, ch.Deaf)
@@ -190,7 +184,7 @@ func (f *Fake) updateLocked(m *liveMember, ch MemberChange) {
 		f.broadcastLocked(lr, "video.member.talking",
 			lr.memberParams(map[string]any{"id": m.ID, "talking": m.Talking}), nil)
 	}
-	if isShown := m.Visible && !(lr.hideVideoMuted && m.VideoMuted); isShown != wasShown {
+	if lr.shownLocked(m) != wasShown {
 		f.broadcastLocked(lr, "video.layout.changed", lr.layoutParams(), nil)
 	}
 	f.rerouteLocked(lr) // mutes and talking decide who gets whose media

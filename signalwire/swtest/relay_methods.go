@@ -61,12 +61,8 @@ var roomMethods = map[string]*roomMethodSpec{
 	"video.member.set_input_sensitivity": memberChange("set_input_sensitivity", func(x *methodCtx) MemberChange { return MemberChange{InputSensitivity: intPtr(x.p.Value)} }),
 	"video.member.remove":                {member: true, perm: "remove", run: removeMethod},
 	"video.members.get": {run: func(f *Fake, x *methodCtx) (any, func() []*mediaPeer) {
-		ms := make([]any, 0, len(x.lr.members))
-		for _, m := range x.lr.members {
-			ms = append(ms, m.json(x.lr))
-		}
 		r := ok()
-		r["members"] = ms
+		r["members"] = x.lr.membersJSON()
 		return r, nil
 	}},
 	"video.list_available_layouts": {perm: "room.list_available_layouts", run: func(f *Fake, x *methodCtx) (any, func() []*mediaPeer) {

@@ -88,13 +88,7 @@ func (f *Fake) liveRoomLocked(name string, create, autoCreate bool) (*liveRoom, 
 	f.expireLocked(now)
 	// A session that tokens started (WithLiveSessionsFromTokens) becomes
 	// this one: from now on who joined decides who is a member.
-	var s *session
-	for i := len(f.sessions) - 1; i >= 0; i-- {
-		if x := f.sessions[i]; x.Status == "in-progress" && x.RoomID == rm.ID && x.fromTokens {
-			s = x
-			break
-		}
-	}
+	s := f.tokenSessionLocked(rm)
 	if s != nil {
 		s.fromTokens = false
 		for i := range s.members {
@@ -130,16 +124,28 @@ func (lr *liveRoom) admitLocked(typ string) error {
 	if lr.locked {
 		return ErrRoomLocked
 	}
+	if lr.peopleLocked() >= lr.maxMembers {
+		return ErrRoomFull
+	}
+	return nil
+}
+
+// peopleLocked counts the members of type "member", the ones max_members
+// bounds.
+func (lr *liveRoom) peopleLocked() int {
 	n := 0
 	for _, m := range lr.members {
 		if m.Type == "member" {
 			n++
 		}
 	}
-	if n >= lr.maxMembers {
-		return ErrRoomFull
-	}
-	return nil
+	return n
+}
+
+// shownLocked reports whether m has a layer in the layout: visible, and not
+// hidden for being video-muted.
+func (lr *liveRoom) shownLocked(m *liveMember) bool {
+	return m.Visible && !(lr.hideVideoMuted && m.VideoMuted)
 }
 
 // newLiveMember fills the defaults of a member joining now.
@@ -272,8 +278,7 @@ func (c *relayConn) eventLocked(eventType, channel string, now time.Time, params
 	if !c.subscribedLocked(eventType) {
 		return
 	}
-	c.send(rpcRequest{JSONRPC: "2.0", ID: newUUID(), Method: "signalwire.event",
-		Params: event(eventType, channel, now, params)})
+	c.sendEvent(event(eventType, channel, now, params))
 }
 
 // mainMemberLocked returns the connection's own member (type "member") in

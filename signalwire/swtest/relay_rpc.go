@@ -3,6 +3,7 @@ package swtest
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -261,15 +262,7 @@ func allowed(joinAs, media string) (audio, video string) {
 // hasPermissionLocked reports whether the connection's token grants perm (its
 // "s" claim, answered as authorization.room.scopes).
 func (c *relayConn) hasPermissionLocked(perm string) bool {
-	if c.claims == nil {
-		return false
-	}
-	for _, p := range c.claims.Permissions {
-		if p == perm {
-			return true
-		}
-	}
-	return false
+	return c.claims != nil && slices.Contains(c.claims.Permissions, perm)
 }
 
 // subscribedLocked reports whether the browser asked for this event type

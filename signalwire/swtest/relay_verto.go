@@ -212,11 +212,7 @@ func (c *relayConn) invite(id, vid json.RawMessage, d dialog, subscribe []string
 	f.addLocked(m)
 
 	c.bladeResult(id, vertoOK(vid, map[string]any{"message": "CALL CREATED", "callID": callID}))
-	c.send(rpcRequest{JSONRPC: "2.0", ID: newUUID(), Method: "signalwire.event",
-		Params: vertoEvent(f.relay.nodeID, map[string]any{
-			"jsonrpc": "2.0", "id": newUUID(), "method": "verto.answer",
-			"params": map[string]any{"callID": callID, "sdp": answer},
-		})})
+	c.sendVerto("verto.answer", map[string]any{"callID": callID, "sdp": answer})
 	now := f.now()
 	if typ == "member" {
 		// call_id must be the invite's callID: the roomSubscribedWorker
@@ -305,9 +301,5 @@ func (c *relayConn) modify(id, vid json.RawMessage, d dialog) {
 // session and emits room.left (webrtc BaseConnection.onVertoBye; js
 // video/RoomSession.ts), then answers with a verto result.
 func (c *relayConn) hangupLocked(callID string) {
-	c.send(rpcRequest{JSONRPC: "2.0", ID: newUUID(), Method: "signalwire.event",
-		Params: vertoEvent(c.f.relay.nodeID, map[string]any{
-			"jsonrpc": "2.0", "id": newUUID(), "method": "verto.bye",
-			"params": map[string]any{"callID": callID, "cause": "NORMAL_CLEARING", "causeCode": "16"},
-		})})
+	c.sendVerto("verto.bye", map[string]any{"callID": callID, "cause": "NORMAL_CLEARING", "causeCode": "16"})
 }

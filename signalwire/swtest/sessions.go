@@ -106,13 +106,7 @@ func (f *Fake) touchLiveSessionLocked(rm *room, user string, now time.Time) {
 	if f.relay.live[rm.Name] != nil {
 		return // members who really joined through the relay drive this room's session
 	}
-	var s *session
-	for i := len(f.sessions) - 1; i >= 0; i-- {
-		if x := f.sessions[i]; x.fromTokens && x.Status == "in-progress" && x.RoomID == rm.ID {
-			s = x
-			break
-		}
-	}
+	s := f.tokenSessionLocked(rm)
 	if s == nil {
 		s = &session{fromTokens: true, RoomSession: RoomSession{StartTime: now}}
 		f.fillSessionLocked(&s.RoomSession, rm)
@@ -129,6 +123,17 @@ func (f *Fake) touchLiveSessionLocked(rm *room, user string, now time.Time) {
 	}
 	s.members = append(s.members, Member{ID: newUUID(), Name: user, JoinTime: now})
 	f.memberCount++
+}
+
+// tokenSessionLocked returns rm's token-driven session in progress, the
+// latest if several, or nil.
+func (f *Fake) tokenSessionLocked(rm *room) *session {
+	for i := len(f.sessions) - 1; i >= 0; i-- {
+		if x := f.sessions[i]; x.fromTokens && x.Status == "in-progress" && x.RoomID == rm.ID {
+			return x
+		}
+	}
+	return nil
 }
 
 // fillSessionLocked fills the zero fields of rs from its room (if known)
