@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
 // Event is one server-sent event. ID is assigned by Publish: "<epoch>-<seq>",
@@ -66,11 +66,13 @@ type Limits struct {
 	Buffer int
 }
 
-// Memory is a broker in process memory, safe for concurrent use.
+// Memory is a broker in process memory, safe for concurrent use. mu
+// guards the room index, so it is golang-lru's simplelru, which has no
+// lock of its own.
 type Memory struct {
 	lim    Limits
 	mu     sync.Mutex
-	rooms  *lru.Cache[string, *room]
+	rooms  *simplelru.LRU[string, *room] // guarded by mu
 	epoch  func() string
 	closed bool
 }
@@ -92,7 +94,7 @@ func NewMemory(lim Limits, epoch func() string) *Memory {
 		epoch = randomEpoch
 	}
 	m := &Memory{lim: lim, epoch: epoch}
-	rooms, err := lru.NewWithEvict[string, *room](lim.Rooms, func(_ string, r *room) { r.closeAll() })
+	rooms, err := simplelru.NewLRU[string, *room](lim.Rooms, func(_ string, r *room) { r.closeAll() })
 	if err != nil {
 		panic(err) // only for a size below 1, excluded above
 	}
@@ -151,7 +153,7 @@ func (m *Memory) Publish(roomName string, ev Event) (Event, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seq++
-	ev.ID = r.epoch + "-" + strconv.FormatUint(r.seq, 10)
+	ev.ID = r.lastID()
 	if len(r.ring) == m.lim.Replay {
 		copy(r.ring, r.ring[1:])
 		r.ring = r.ring[:len(r.ring)-1]
@@ -186,7 +188,7 @@ func (m *Memory) Subscribe(roomName string, targets []string, lastID string) (*S
 	}
 	sub := &Subscription{C: s.ch}
 	if r.seq > 0 {
-		sub.LastID = r.epoch + "-" + strconv.FormatUint(r.seq, 10)
+		sub.LastID = r.lastID()
 	}
 	if lastID != "" {
 		sub.Missed, sub.Gap = r.since(lastID, s)
@@ -198,6 +200,12 @@ func (m *Memory) Subscribe(roomName string, targets []string, lastID string) (*S
 		r.drop(s)
 	}
 	return sub, nil
+}
+
+// lastID is the ID of the room's newest event, "<epoch>-<seq>", which
+// since parses; r.mu is held.
+func (r *room) lastID() string {
+	return r.epoch + "-" + strconv.FormatUint(r.seq, 10)
 }
 
 // since returns the kept events after id for s; gap when id is not of this
