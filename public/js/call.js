@@ -22,7 +22,6 @@ import { byId, byTestId, connectionStatus, isolate, reason, rosterName, show } f
  * @typedef {object} Hooks
  * @property {(rs: RoomSession) => void} joined the call is on
  * @property {() => void} selfChanged the self member's state (or the screen share) changed
- * @property {() => void} swapping the roster panel is about to be swapped
  * @property {() => void} swapped the roster panel was swapped
  * @property {() => void} ended the call is over for this page
  * @property {() => void} mutedByHost someone else muted this page's microphone
@@ -176,7 +175,6 @@ function openEventChannel(rs, seat) {
       // The call is over: its roster is not shown again (the end screen
       // replaced it), whatever the last answers say.
       if (call.session !== rs) return;
-      hooks.swapping();
       swapRoster(html, render);
       hooks.swapped();
     },
@@ -265,14 +263,12 @@ function subscribe(rs) {
   });
   // The media connection drops and recovers by itself; say so while it
   // does, and ask the app whether it still knows this call.
-  on('media.reconnecting', () => {
+  const lost = () => {
     connectionStatus('Connection lost. Reconnecting…');
     checkServer();
-  });
-  on('media.disconnected', () => {
-    connectionStatus('Connection lost. Reconnecting…');
-    checkServer();
-  });
+  };
+  on('media.reconnecting', lost);
+  on('media.disconnected', lost);
   on('media.connected', () => connectionStatus(''));
 }
 
@@ -506,6 +502,11 @@ const lobby = { ticket: '', seat: '' };
 /** Sets the lobby ticket the next token requests carry. @param {string} ticket */
 export function setLobbyTicket(ticket) {
   lobby.ticket = ticket;
+}
+
+/** The lobby ticket of this page's admission, '' until a host let it in. */
+export function lobbyTicket() {
+  return lobby.ticket;
 }
 
 /** The seat credential of the page's latest join, '' before one. */

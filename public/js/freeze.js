@@ -26,9 +26,6 @@ function rowIds() {
   return l ? Array.from(l.children, (el) => el.id).filter(Boolean) : [];
 }
 
-/** Whether the list is held still now. */
-export const frozen = () => state.order !== null;
-
 /** Re-applies the held order after a swap (rows new since then go last). */
 export function holdOrder() {
   if (!state.order) {

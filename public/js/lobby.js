@@ -7,8 +7,9 @@
 // stays on the page. No room token ever comes over the stream: the ticket
 // only lets the token endpoint issue one once the server says admitted.
 
-import { setLobbyTicket } from './call.js';
+import { lobbyTicket, setLobbyTicket } from './call.js';
 import { install, keepLobbyStream, stopStream } from './stream.js';
+import { errorText } from './ui.js';
 
 /**
  * @typedef {object} KnockOptions
@@ -30,7 +31,7 @@ import { install, keepLobbyStream, stopStream } from './stream.js';
 export async function knockThenJoin(o) {
   // Admitted once already (the join failed after, or the call ended): the
   // ticket still says so, and the guest does not wait again.
-  if (admission.ticket) return o.join();
+  if (lobbyTicket()) return o.join();
   let res;
   try {
     res = await fetch(`/rooms/${encodeURIComponent(o.room)}/lobby`, {
@@ -45,7 +46,7 @@ export async function knockThenJoin(o) {
   }
   const html = await res.text();
   if (!res.ok && res.status !== 403) {
-    o.fail(textOf(html) || `The server refused to let you in (HTTP ${res.status}).`);
+    o.fail(errorText(html).slice(0, 300) || `The server refused to let you in (HTTP ${res.status}).`);
     return false;
   }
   // The server's fragment; swapping it through htmx connects its stream,
@@ -69,16 +70,12 @@ export async function knockThenJoin(o) {
   }
   if (decided !== 'admitted') return false;
   setLobbyTicket(ticket);
-  admission.ticket = ticket;
   const ok = await o.join();
   // The waiting room is over either way; a failed join says why near Join.
   o.area.replaceChildren();
   o.area.setAttribute('hidden', '');
   return ok;
 }
-
-/** The lobby ticket of this page's admission, once a host let it in. */
-const admission = { ticket: '' };
 
 /**
  * Waits until the lobby's status says admitted or denied.
@@ -100,11 +97,4 @@ function decision(area, first) {
     observer.observe(area, { childList: true, subtree: true });
     seen();
   });
-}
-
-/** The text of an error page or fragment, for a message. @param {string} html */
-function textOf(html) {
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  const msg = doc.querySelector('[data-testid="error-message"]') || doc.body;
-  return (msg?.textContent || '').trim().slice(0, 300);
 }

@@ -5,7 +5,7 @@
 // such a request (only the person's own SDK call unmutes them).
 
 import { call, currentSeat } from './call.js';
-import { reason, show } from './ui.js';
+import { errorText, reason, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
 
@@ -30,10 +30,7 @@ async function post(room, csrf, path, fields) {
     headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html', 'HX-Request': 'true', 'X-Csrf-Token': csrf, 'X-Seat': currentSeat() },
     body: new URLSearchParams(fields),
   });
-  if (!res.ok) {
-    const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
-    throw new Error((doc.querySelector('[data-testid="error-message"]') || doc.body)?.textContent?.trim() || `HTTP ${res.status}`);
-  }
+  if (!res.ok) throw new Error(errorText(await res.text()) || `HTTP ${res.status}`);
   return res.text();
 }
 

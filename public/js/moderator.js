@@ -12,6 +12,8 @@ import { isolate, readConfig, reason, rosterName, show } from './ui.js';
 
 /** @typedef {import('./sdk.js').RoomSession} RoomSession */
 
+const config = readConfig();
+
 const panel = {
   /** Keys (action + member id) of SDK calls in progress. */
   /** @type {Set<string>} */ pending: new Set(),
@@ -33,9 +35,16 @@ const ASKS = [
   { ask: 'end-meeting', confirm: 'confirm-end', cancel: 'cancel-end' },
 ];
 const askOf = (/** @type {string} */ a) => ASKS.find((q) => q.ask === a || q.confirm === a || q.cancel === a);
-const CONFIRMS = ASKS.map((q) => `[data-action="${q.confirm}"]`).join(', ');
-const CANCELS = ASKS.map((q) => `[data-action="${q.cancel}"]`).join(', ');
-const ASKERS = ASKS.map((q) => `[data-action="${q.ask}"]`).join(', ');
+
+/**
+ * The roster panel's button for an action, for one member or (with no id) the room.
+ * @param {string} action
+ * @param {string} [memberId]
+ */
+function panelButton(action, memberId) {
+  const member = memberId ? `[data-member-id="${CSS.escape(memberId)}"]` : '';
+  return /** @type {HTMLElement | null} */ (document.querySelector(`#roster-panel [data-action="${action}"]${member}`));
+}
 
 /**
  * Per-member actions: what the sentence of a failure calls it, and the SDK call.
@@ -48,7 +57,7 @@ const MEMBER_ACTIONS = {
   'video-unmute': { verb: 'start the video of', run: (rs, memberId) => rs.videoUnmute({ memberId }) },
   'lower-hand': { verb: 'lower the hand of', run: (rs, memberId) => rs.setRaisedHand({ memberId, raised: false }) },
   'confirm-remove': { verb: 'remove', run: (rs, memberId) => rs.removeMember({ memberId }) },
-  'confirm-block': { verb: 'remove and block', run: (rs, memberId) => blockMember(rs, memberId, readConfig()) },
+  'confirm-block': { verb: 'remove and block', run: (rs, memberId) => blockMember(rs, memberId, config) },
 };
 
 /**
@@ -152,9 +161,7 @@ export function onPanelClick(el, action) {
 /** The confirmation button offered now, if any. */
 function confirmButton() {
   const [confirmAction, confirmId] = panel.confirm.split(':');
-  if (!confirmAction) return null;
-  return /** @type {HTMLElement | null} */ (document.querySelector(
-    `#roster-panel [data-action="${confirmAction}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`));
+  return confirmAction ? panelButton(confirmAction, confirmId) : null;
 }
 
 /**
@@ -166,8 +173,7 @@ export function cancelConfirm() {
   const [confirmAction, confirmId] = panel.confirm.split(':');
   panel.confirm = '';
   restorePanelState();
-  const asker = `[data-action="${askOf(confirmAction)?.ask}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`;
-  focusOn(/** @type {HTMLElement | null} */ (document.querySelector(`#roster-panel ${asker}`)));
+  focusOn(panelButton(askOf(confirmAction)?.ask || '', confirmId));
   return true;
 }
 
@@ -206,34 +212,29 @@ async function run(key, fn, message) {
 export function restorePanelState() {
   const root = document.getElementById('roster-panel');
   if (!root) return;
+  const [confirmAction, confirmId = ''] = panel.confirm.split(':');
+  const asking = confirmAction ? panelButton(confirmAction, confirmId) : null;
+  if (confirmAction && !asking) panel.confirm = ''; // the member left meanwhile
+  const open = asking ? askOf(confirmAction) : undefined;
+  // One pass over the panel's controls: pending ones are disabled, and of
+  // the questions only the open one's Confirm and Cancel show, in place of
+  // the button that asked it.
   for (const el of Array.from(root.querySelectorAll('[data-action]'))) {
+    if (!(el instanceof HTMLElement)) continue;
+    const action = el.dataset.action || '';
+    const memberId = el.dataset.memberId || '';
+    const q = askOf(action);
+    if (q) {
+      const ofOpen = open === q && memberId === confirmId;
+      if (action === q.confirm) el.hidden = el !== asking;
+      else if (action === q.cancel) el.hidden = !ofOpen;
+      else el.hidden = ofOpen;
+    }
     if (!(el instanceof HTMLButtonElement || el instanceof HTMLSelectElement)) continue;
-    const key = `${el.dataset.action}:${el.dataset.memberId || ''}`;
-    const q = askOf(el.dataset.action || '');
-    const busy = panel.pending.has(key) || Boolean(q && q.ask === el.dataset.action && panel.pending.has(`${q.confirm}:${el.dataset.memberId || ''}`));
+    const busy = panel.pending.has(`${action}:${memberId}`) || Boolean(q && q.ask === action && panel.pending.has(`${q.confirm}:${memberId}`));
     el.disabled = busy;
     if (busy) el.setAttribute('aria-busy', 'true');
     else el.removeAttribute('aria-busy');
-  }
-  const [confirmAction, confirmId] = panel.confirm.split(':');
-  const asking = confirmAction
-    ? root.querySelector(`[data-action="${confirmAction}"]${confirmId ? `[data-member-id="${CSS.escape(confirmId)}"]` : ''}`)
-    : null;
-  if (confirmAction && !asking) panel.confirm = ''; // the member left meanwhile
-  const q = asking ? askOf(confirmAction) : undefined;
-  /** Whether el belongs to the open question (its own button, for its member). @param {HTMLElement} h @param {string | undefined} action */
-  const ofQuestion = (h, action) => Boolean(q) && h.dataset.action === action && (h.dataset.memberId || '') === (confirmId || '');
-  for (const el of Array.from(root.querySelectorAll(CONFIRMS))) {
-    /** @type {HTMLElement} */ (el).hidden = el !== asking;
-  }
-  // Each question has its Cancel beside it.
-  for (const el of Array.from(root.querySelectorAll(CANCELS))) {
-    const h = /** @type {HTMLElement} */ (el);
-    h.hidden = !ofQuestion(h, q?.cancel);
-  }
-  for (const el of Array.from(root.querySelectorAll(ASKERS))) {
-    const h = /** @type {HTMLElement} */ (el);
-    h.hidden = ofQuestion(h, q?.ask);
   }
   fillLayouts();
   restoreFocus();
@@ -258,17 +259,13 @@ export function resetPanel() {
   panel.confirm = '';
 }
 
-/** @type {Record<string, string> | null} */
-let layoutNames = null;
-
 /**
  * A layout id in words, from the table the server put in the page config (the
  * same one its "Layout:" line uses); an unknown id reads as words too.
  * @param {string} id
  */
-export function layoutName(id) {
-  if (!layoutNames) layoutNames = readConfig().layoutNames || {};
-  const known = layoutNames?.[id];
+function layoutName(id) {
+  const known = config.layoutNames?.[id];
   if (known) return known;
   const words = id.replace(/-/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);

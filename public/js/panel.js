@@ -49,7 +49,7 @@ export function apply() {
  * @param {string} tab
  * @param {{focus?: boolean}} [opts] focus moves to the tab
  */
-export function showTab(tab, opts = {}) {
+function showTab(tab, opts = {}) {
   state.tab = tab;
   state.open = true;
   apply();
@@ -57,7 +57,7 @@ export function showTab(tab, opts = {}) {
 }
 
 /** Closes the panel; focus returns to the toolbar button that opens it. */
-export function closePanel() {
+function closePanel() {
   state.open = false;
   apply();
   /** @type {HTMLElement | null} */ (document.querySelector(`[data-ui="panel"][data-tab="${CSS.escape(state.tab)}"]`)

@@ -68,7 +68,6 @@ initCall(config, {
   },
   mutedByHost: () => showNotice('muted', 'The host muted your microphone.'),
   selfChanged: renderSelfControls,
-  swapping: () => {},
   swapped: () => {
     applyPanel();
     restorePanelState();

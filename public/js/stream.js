@@ -148,7 +148,7 @@ async function refresh() {
  * The stream URL to open now: the freshest ticket, and the last event seen.
  * @param {string} asked the URL the extension was given
  */
-export function streamURL(asked) {
+function streamURL(asked) {
   const u = new URL(state.url || asked, location.href);
   if (state.lastId) u.searchParams.set('last', state.lastId);
   return u.pathname + u.search;

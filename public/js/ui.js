@@ -47,6 +47,17 @@ export function reason(err) {
 }
 
 /**
+ * The message of an error page or fragment the server answered with (its
+ * [data-testid="error-message"], else all its text), trimmed.
+ * @param {string} html
+ */
+export function errorText(html) {
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  const msg = doc.querySelector('[data-testid="error-message"]') || doc.body;
+  return (msg?.textContent || '').trim();
+}
+
+/**
  * The name the roster shows for a member id (a device row's label for a
  * screen share); '' when the member has no row. The server's rows are the
  * island's only list of members.
