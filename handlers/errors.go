@@ -180,12 +180,6 @@ func (h *Handlers) tooManyAttempts(c *fiber.Ctx) error {
 		message: "Too many failed attempts from your address. Wait a minute, then try again.", actionURL: "/", actionLabel: "Back to the room picker"}
 }
 
-// tooManyJoins answers the join-failure reports' rate limit (Fiber's
-// limiter, a fixed window of a minute).
-func (h *Handlers) tooManyJoins(c *fiber.Ctx) error {
-	return joinsRefused(time.Minute, "Too many join attempts from your address. Wait a minute, then click Join again.")
-}
-
 // requireSignalWire shows one clear page while SignalWire refuses the
 // app's credentials, instead of failing on every action.
 func (h *Handlers) requireSignalWire(c *fiber.Ctx) error {

@@ -72,7 +72,9 @@ func (h *Handlers) joinFailed(c *fiber.Ctx) error {
 	case !signalwire.IsNotFound(err):
 		return fmt.Errorf("look up room %q after a failed join: %w", room, err)
 	}
-	h.knownRooms.Remove(room)
+	if err := h.knownRooms.Forget(c.UserContext(), room); err != nil {
+		return err
+	}
 	if st.Role != views.RoleModerator || !h.isHostOf(c, room) {
 		return c.JSON(joinFailedResponse{Action: joinGone, Location: "/rooms/" + url.PathEscape(room) + "/gone"})
 	}

@@ -219,7 +219,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		role, perms = views.RoleModerator, moderatorPermissions(h.cfg.ModeratorCanUnmute)
 		h.renewHostSession(c, hs) // used, so renewed
 	}
-	if err := h.spendRoomJoin(room); err != nil {
+	if err := h.spendRoomJoin(c.UserContext(), room); err != nil {
 		return err
 	}
 
