@@ -89,6 +89,8 @@ type Handlers struct {
 	broker     Broker
 	rooms      *liveRooms
 	chatLimits *keyedLimiter
+	meter      Meter
+	redis      *Dependency
 }
 
 // Deps are what New needs besides the configuration.
@@ -102,6 +104,11 @@ type Deps struct {
 	Now func() time.Time
 	// Broker carries the rooms' pushed events; nil means one in memory.
 	Broker Broker
+	// Meter counts requests, joins, streams and chat; nil counts nothing.
+	Meter Meter
+	// Redis is the state of the shared Redis (REDIS_URL), which /readyz
+	// reports; nil without Redis.
+	Redis *Dependency
 }
 
 // New builds the handlers.
@@ -130,11 +137,14 @@ func New(cfg Config, d Deps) *Handlers {
 	if d.Broker == nil {
 		d.Broker = push.NewMemory(push.Limits{}, nil)
 	}
+	if d.Meter == nil {
+		d.Meter = noMeter{}
+	}
 	return &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
 		roster:     d.Roster,
-		log:        d.Log,
+		log:        LogRequestIDs(d.Log),
 		status:     d.Status,
 		now:        d.Now,
 		sign:       newSigner(cfg.SecretKey),
@@ -144,6 +154,8 @@ func New(cfg Config, d Deps) *Handlers {
 		broker:     d.Broker,
 		rooms:      newLiveRooms(),
 		chatLimits: newChatLimits(),
+		meter:      d.Meter,
+		redis:      d.Redis,
 	}
 }
 
