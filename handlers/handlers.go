@@ -99,6 +99,8 @@ type Handlers struct {
 	broker     Broker
 	rooms      *liveRooms
 	chatLimits Limiter
+	meter      Meter
+	redis      *Dependency
 }
 
 // Deps are what New needs besides the configuration.
@@ -120,6 +122,11 @@ type Deps struct {
 	// KnownRooms remembers rooms confirmed to exist; nil means up to
 	// 10,000 in memory (knownrooms.NewMemory on Now).
 	KnownRooms KnownRooms
+	// Meter counts requests, joins, streams and chat; nil counts nothing.
+	Meter Meter
+	// Redis is the state of the shared Redis (REDIS_URL), which /readyz
+	// reports; nil without Redis.
+	Redis *Dependency
 }
 
 // New builds the handlers.
@@ -152,11 +159,14 @@ func New(cfg Config, d Deps) *Handlers {
 		d.KnownRooms = knownrooms.NewMemory(KnownRoomTTL, maxKnownRooms, d.Now)
 	}
 	budget := budgetsOf(d)
+	if d.Meter == nil {
+		d.Meter = noMeter{}
+	}
 	return &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
 		roster:     d.Roster,
-		log:        d.Log,
+		log:        LogRequestIDs(d.Log),
 		status:     d.Status,
 		now:        d.Now,
 		sign:       newSigner(cfg.SecretKey),
@@ -166,6 +176,8 @@ func New(cfg Config, d Deps) *Handlers {
 		broker:     d.Broker,
 		rooms:      newLiveRooms(),
 		chatLimits: newChatLimits(budget),
+		meter:      d.Meter,
+		redis:      d.Redis,
 	}
 }
 

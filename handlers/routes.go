@@ -36,6 +36,8 @@ func NewApp(h *Handlers) *fiber.App {
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 	})
 
+	app.Use(requestIDs(newClientAddrs(h.cfg.TrustedProxies)))
+	app.Use(h.observe) // runs the error handler, so that it sees the status sent
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: contentSecurityPolicy(h.cfg.RelayOrigin),
