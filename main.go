@@ -24,6 +24,8 @@ import (
 
 	"github.com/swrooms/swrooms/handlers"
 	"github.com/swrooms/swrooms/internal/redisconn"
+	"github.com/swrooms/swrooms/knownrooms"
+	"github.com/swrooms/swrooms/ratelimit"
 	"github.com/swrooms/swrooms/metrics"
 	"github.com/swrooms/swrooms/push"
 	"github.com/swrooms/swrooms/roster"
@@ -189,6 +191,9 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		Video:  client,
 		Roster: st.roster,
 		Log:    log,
+
+		Limiters:   st.limiters,
+		KnownRooms: st.knownRooms,
 		Status: status,
 		Meter:  meter,
 		Redis:  redisState,
@@ -290,14 +295,30 @@ type stores struct {
 	broker *push.Memory
 	// seats counts the roster's seats for swrooms_seats.
 	seats func() (int, error)
+	// limiters and knownRooms are shared through Redis; nil means the
+	// handlers keep their own in memory.
+	limiters   func(name string, burst int, perSecond float64) handlers.Limiter
+	knownRooms handlers.KnownRooms
 }
 
 // buildStores builds the stores: rdb is nil without REDIS_URL. The Redis
 // implementations are chosen here when rdb is set; until they exist,
 // every store is the memory one.
 func buildStores(cfg config, rdb *redis.Client) stores {
-	_ = rdb
-	rs := roster.NewMemoryStore(roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20})
+	lim := roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}
+	if rdb != nil {
+		rs := roster.NewRedisStore(rdb, lim)
+		return stores{
+			roster: rs,
+			broker: push.NewMemory(push.Limits{}, nil),
+			seats:  func() (int, error) { return rs.Len(context.Background()) },
+			limiters: func(name string, burst int, perSecond float64) handlers.Limiter {
+				return ratelimit.NewRedis(rdb, name, burst, perSecond)
+			},
+			knownRooms: knownrooms.NewRedis(rdb, handlers.KnownRoomTTL),
+		}
+	}
+	rs := roster.NewMemoryStore(lim)
 	return stores{
 		roster: rs,
 		broker: push.NewMemory(push.Limits{}, nil),

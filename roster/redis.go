@@ -397,3 +397,22 @@ redis.call('INCRBY', totalKey, grown)
 refresh(ttl, {seatKey, seatsKey, bytesKey, roomsBytes, roomsUsed, totalKey})
 return 'ok'
 `
+
+// countSeats sums the seats of every room held: one ZCARD per room, in
+// Redis, so that counting costs one round trip (rooms are bounded by the
+// byte budget).
+var countSeats = redis.NewScript(`
+local n = 0
+for _, r in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  n = n + redis.call('ZCARD', ARGV[1] .. 'room:' .. r .. ':seats')
+end
+return n
+`)
+
+// Len returns the number of seats held in Redis by every instance, for
+// the swrooms_seats gauge; expired ones count until a write sweeps them.
+// A Redis failure is an error with Unavailable() true.
+func (s *RedisStore) Len(ctx context.Context) (int, error) {
+	n, err := countSeats.Run(ctx, s.c, []string{roomsUsedKey}, keyPrefix).Int()
+	return n, redisconn.Wrap("roster seat count", err)
+}

@@ -364,3 +364,27 @@ func TestSeatRecordRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestRedisLenCountsEverySeatOfEveryRoom: the swrooms_seats gauge counts
+// the seats all instances hold.
+func TestRedisLenCountsEverySeatOfEveryRoom(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	a, b := NewRedisStore(openRedis(t, srv), Limits{}), NewRedisStore(openRedis(t, srv), Limits{})
+	if n, err := a.Len(ctx); err != nil || n != 0 {
+		t.Fatalf("Len of an empty store = %d, %v; want 0", n, err)
+	}
+	join := mustBatch(t, "e1", ev(1, "room.joined", joinedData("m1", person("m1", "Ada"))))
+	for i, k := range []SeatKey{{"A", "1"}, {"A", "2"}, {"B:x", "1"}} {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		if _, _, err := s.Apply(ctx, k, join); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := b.Len(ctx); err != nil || n != 3 {
+		t.Errorf("Len = %d, %v; want 3 seats in two rooms", n, err)
+	}
+}
