@@ -48,7 +48,7 @@ type runOptions struct {
 	// so that a test sees a closed tab leave the lobby in seconds.
 	heartbeat, lobbyGrace time.Duration
 	// broker wraps the push broker, so that a test can cut streams.
-	broker func(*push.Memory) handlers.Broker
+	broker func(handlers.Broker) handlers.Broker
 	// onMetricsListen reports the metrics listener's address (METRICS_ADDR).
 	onMetricsListen func(addr string)
 }
@@ -72,7 +72,7 @@ func withStreamTiming(heartbeat, lobbyGrace time.Duration) runOption {
 }
 
 // withBroker wraps the push broker the handlers use.
-func withBroker(wrap func(*push.Memory) handlers.Broker) runOption {
+func withBroker(wrap func(handlers.Broker) handlers.Broker) runOption {
 	return func(o *runOptions) { o.broker = wrap }
 }
 
@@ -142,7 +142,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		redis.SetLogger(redisLog{log})
 		redisState = handlers.NewDependency("Redis")
 	}
-	st := buildStores(cfg, rdb)
+	st := buildStores(cfg, rdb, log)
 
 	// Metrics only when asked for: without METRICS_ADDR nothing counts.
 	var meter handlers.Meter
@@ -292,7 +292,7 @@ type stores struct {
 	roster roster.Store
 	// broker carries the rooms' pushed events; closed first at shutdown,
 	// so streams end and their browsers reconnect elsewhere.
-	broker *push.Memory
+	broker broker
 	// seats counts the roster's seats for swrooms_seats.
 	seats func() (int, error)
 	// limiters and knownRooms are shared through Redis; nil means the
@@ -304,13 +304,20 @@ type stores struct {
 // buildStores builds the stores: rdb is nil without REDIS_URL. The Redis
 // implementations are chosen here when rdb is set; until they exist,
 // every store is the memory one.
-func buildStores(cfg config, rdb *redis.Client) stores {
+// broker is the push channel as main holds it: the handlers' Broker, and
+// Close at shutdown.
+type broker interface {
+	handlers.Broker
+	Close()
+}
+
+func buildStores(cfg config, rdb *redis.Client, log *slog.Logger) stores {
 	lim := roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}
 	if rdb != nil {
 		rs := roster.NewRedisStore(rdb, lim)
 		return stores{
 			roster: rs,
-			broker: push.NewMemory(push.Limits{}, nil),
+			broker: push.NewRedis(rdb, push.Limits{}, log),
 			seats:  func() (int, error) { return rs.Len(context.Background()) },
 			limiters: func(name string, burst int, perSecond float64) handlers.Limiter {
 				return ratelimit.NewRedis(rdb, name, burst, perSecond)
