@@ -25,9 +25,9 @@ import (
 	"github.com/swrooms/swrooms/handlers"
 	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/knownrooms"
-	"github.com/swrooms/swrooms/ratelimit"
 	"github.com/swrooms/swrooms/metrics"
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/ratelimit"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/signalwire/swtest"
@@ -194,9 +194,9 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 
 		Limiters:   st.limiters,
 		KnownRooms: st.knownRooms,
-		Status: status,
-		Meter:  meter,
-		Redis:  redisState,
+		Status:     status,
+		Meter:      meter,
+		Redis:      redisState,
 	})
 	app := handlers.NewApp(h)
 	if m != nil {
