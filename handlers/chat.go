@@ -31,10 +31,10 @@ type chatMessage struct {
 	Text   string
 }
 
-// newChatLimits are the seats' token buckets, least recently used
-// forgotten past maxChatSeats.
-func newChatLimits() *keyedLimiter {
-	return newBuckets(chatPerSec, chatBurst, maxChatSeats)
+// newChatLimits are the seats' token buckets, keyed room NUL seat; in
+// memory, the least recently used are forgotten past maxChatSeats.
+func newChatLimits(budget newBudget) Limiter {
+	return budget("chat", chatBurst, chatPerSec, maxChatSeats)
 }
 
 // postChat handles "POST /rooms/:room/chat" (form field message, X-Seat):
@@ -62,7 +62,9 @@ func (h *Handlers) postChat(c *fiber.Ctx) error {
 		form.Error = "Messages can be at most 1,000 characters; this one has " + groupThousands(n) + "."
 		return h.render(c, fiber.StatusUnprocessableEntity, "Chat", views.ChatInput(form))
 	}
-	if wait, ok := h.chatLimits.take(room+"\x00"+st.ID, h.now()); !ok {
+	if wait, ok, err := h.chatLimits.Take(c.UserContext(), room+"\x00"+st.ID); err != nil {
+		return err
+	} else if !ok {
 		form.Error = "You are sending messages faster than this room allows. Wait a moment and send again."
 		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds(wait))
 		return h.render(c, fiber.StatusTooManyRequests, "Chat", views.ChatInput(form))

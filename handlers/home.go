@@ -109,7 +109,11 @@ func (h *Handlers) pickerFormOrPage(c *fiber.Ctx, p views.Picker) templ.Componen
 // ensureRoom creates the room once; later hosts of a known room cost no
 // SignalWire call.
 func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
-	if at, ok := h.knownRooms.Get(room); ok && h.now().Sub(at) < knownRoomTTL {
+	known, err := h.knownRooms.Known(ctx, room)
+	if err != nil {
+		return err
+	}
+	if known {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalWireTimeout)
@@ -119,8 +123,7 @@ func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
 	}); err != nil {
 		return fmt.Errorf("ensure room %q: %w", room, err)
 	}
-	h.knownRooms.Add(room, h.now())
-	return nil
+	return h.knownRooms.Add(ctx, room)
 }
 
 // liveFor says how long a session has run, in words that need no time

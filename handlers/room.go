@@ -219,7 +219,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		role, perms = views.RoleModerator, moderatorPermissions(h.cfg.ModeratorCanUnmute)
 		h.renewHostSession(c, hs) // used, so renewed
 	}
-	if err := h.spendRoomJoin(room); err != nil {
+	if err := h.spendRoomJoin(c.UserContext(), room); err != nil {
 		return err
 	}
 
@@ -241,5 +241,6 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 	h.seatTaken(c, st, user)
 	// LogAttrs: typed attributes, no boxing into []any for every join.
 	h.log.LogAttrs(c.UserContext(), slog.LevelInfo, "join", slog.String("room", room), slog.String("role", role), slog.String("seat", st.ID))
+	h.meter.Join(role)
 	return c.JSON(tokenResponse{Token: tok, Seat: h.sign.encodeSeat(st), Role: role, User: user})
 }

@@ -22,7 +22,10 @@ type Broker interface {
 	Subscribe(room string, targets []string, lastID string) (*push.Subscription, error)
 }
 
-var _ Broker = (*push.Memory)(nil)
+var (
+	_ Broker = (*push.Memory)(nil)
+	_ Broker = (*push.Redis)(nil)
+)
 
 // Event targets: who among a room's streams receives an event.
 const (

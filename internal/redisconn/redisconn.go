@@ -40,6 +40,10 @@ func Open(rawURL string) (*redis.Client, error) {
 		return nil, fmt.Errorf("REDIS_URL %s is malformed: %s", u.Redacted(), redactedReason(err, u))
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = DialTimeout, ReadTimeout, WriteTimeout, PoolTimeout
+	// One quick dial retry and one command retry: go-redis's defaults
+	// (5 dial retries per attempt, 3 attempts) hold a request for seconds
+	// against a Redis that is down, and requests pile up behind it.
+	opt.DialerRetries, opt.DialerRetryTimeout, opt.MaxRetries = 1, 50*time.Millisecond, 1
 	return redis.NewClient(opt), nil
 }
 
