@@ -440,3 +440,17 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines, "")
 }
+
+// requestIDs returns the X-Request-ID HAProxy gave each request of method
+// to path, from its log lines, whose last three fields are the method, the
+// path and the id (deploy/haproxy.cfg's log-format).
+func (h *haproxyProcess) requestIDs(method, path string) []string {
+	var ids []string
+	for line := range strings.Lines(h.Logs.String()) {
+		f := strings.Fields(line)
+		if n := len(f); n >= 3 && f[n-3] == method && f[n-2] == path {
+			ids = append(ids, f[n-1])
+		}
+	}
+	return ids
+}

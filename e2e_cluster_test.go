@@ -48,6 +48,7 @@ func TestE2EClusterThreeInstancesBehindHAProxy(t *testing.T) {
 	joinCall(t, host)
 	invite := host.Attr(`[data-testid="invite-link"]`, "href")
 	host.SetTimeout(pushWait)
+	sameRequestID(t, c, "POST", "/rooms/"+room+"/token")
 
 	// The lobby: each knock, the host's stream that tells of it and the
 	// admit are requests the balancer spreads over the instances.
@@ -182,6 +183,24 @@ func TestE2EClusterThreeInstancesBehindHAProxy(t *testing.T) {
 	for _, tab := range pages {
 		waitAttr(t, tab, row(gusID), "data-video-muted", "false")
 	}
+}
+
+// sameRequestID checks that the instance that served method path logged
+// it under the X-Request-ID HAProxy gave it (TRUSTED_PROXIES believes the
+// balancer), so that one id finds a request in both logs.
+func sameRequestID(t *testing.T, c *cluster, method, path string) {
+	t.Helper()
+	ids := c.LB.requestIDs(method, path)
+	if len(ids) == 0 {
+		t.Fatalf("haproxy logged no %s %s", method, path)
+	}
+	id := ids[len(ids)-1]
+	for _, a := range c.Apps {
+		if strings.Contains(a.Logs.String(), "request_id="+id) {
+			return
+		}
+	}
+	t.Errorf("no instance logged request_id=%s, the id HAProxy gave %s %s", id, method, path)
 }
 
 // knockMuted knocks as knock does, with microphone and camera off, so that
