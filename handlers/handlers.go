@@ -11,6 +11,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/views"
@@ -87,8 +88,12 @@ type Handlers struct {
 	live       liveCache
 	joins      *joinLimits
 	broker     Broker
-	rooms      *liveRooms
+	rooms      RoomStates
 	chatLimits *keyedLimiter
+	// wall is the presence clock: lobby graces and stream leases run on
+	// real time, like the timers and heartbeats that keep them, whatever
+	// clock (now) tickets and pages are dated by.
+	wall func() time.Time
 }
 
 // Deps are what New needs besides the configuration.
@@ -102,6 +107,9 @@ type Deps struct {
 	Now func() time.Time
 	// Broker carries the rooms' pushed events; nil means one in memory.
 	Broker Broker
+	// Rooms keeps the rooms' live state; nil means one in memory
+	// (roomstate.NewMemory), for one instance.
+	Rooms RoomStates
 }
 
 // New builds the handlers.
@@ -130,6 +138,9 @@ func New(cfg Config, d Deps) *Handlers {
 	if d.Broker == nil {
 		d.Broker = push.NewMemory(push.Limits{}, nil)
 	}
+	if d.Rooms == nil {
+		d.Rooms = roomstate.NewMemory(roomstate.Limits{})
+	}
 	return &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
@@ -142,8 +153,9 @@ func New(cfg Config, d Deps) *Handlers {
 		knownRooms: mustLRUOf[string, time.Time](10_000),
 		joins:      newJoinLimits(cfg.Limits),
 		broker:     d.Broker,
-		rooms:      newLiveRooms(),
+		rooms:      d.Rooms,
 		chatLimits: newChatLimits(),
+		wall:       time.Now,
 	}
 }
 
