@@ -212,7 +212,9 @@ func (s *openedStream) snapshot(ctx context.Context) ([]push.Event, error) {
 }
 
 // renew opens or renews the stream's lease, for a heartbeat and a grace
-// more, and tells the room what the sweep that comes with it changed.
+// more, and tells the room what the sweep that comes with it changed. The
+// error is the lease's: once it is written, a room that did not hear of a
+// change hears of the next one, and the stream goes on.
 func (s *openedStream) renew(ctx context.Context) error {
 	h, now := s.h, s.h.wall()
 	s.lease.Until = now.Add(h.cfg.StreamHeartbeat + h.cfg.LobbyGrace)
@@ -220,7 +222,10 @@ func (s *openedStream) renew(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("presence in %q: %w", s.t.Room, err)
 	}
-	return h.announce(ctx, s.t.Room, ch)
+	if err := h.announce(ctx, s.t.Room, ch); err != nil {
+		h.log.Warn("presence", "room", s.t.Room, "err", err)
+	}
+	return nil
 }
 
 // close ends the subscription and the stream's lease: a moderator fewer

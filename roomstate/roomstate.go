@@ -27,6 +27,28 @@
 // instances, so that one caller tells the room. Reads (Lobby, EntryState)
 // leave out what has lapsed even before a sweep.
 //
+// The timing, with the handlers' heartbeat H (Config.StreamHeartbeat,
+// 15 s) and lobby grace G (Config.LobbyGrace, 10 s), leases running H+G
+// past each renewal:
+//
+//   - a guest who closes the lobby page leaves it G after its last stream
+//     closed: a timer of the closing instance sweeps then; should that
+//     instance die first, the next heartbeat of any moderator's or waiting
+//     guest's stream of the room sweeps, within H more;
+//   - a guest whose stream's instance is killed keeps waiting: its page
+//     reconnects to another instance within seconds (EventSource's retry)
+//     and takes a lease there. One that left meanwhile counts until its
+//     old lease runs out, at most H+G after the kill, and is gone from the
+//     lobby at the next heartbeat sweep, within H more (2H+G = 40 s at
+//     worst);
+//   - a host whose instance is killed still counts for at most H+G, so its
+//     page's reconnect elsewhere takes over without guests seeing "no
+//     host" in between; a host that is really gone is seen gone within
+//     2H+G.
+//
+// The times come from the callers (the handlers' wall clock): instances
+// sharing a Redis need clocks in step (NTP), as leases of seconds allow.
+//
 // # Redis keys
 //
 // Every key of a room R is "swr:room:{R}:<part>"; the braces make them one
