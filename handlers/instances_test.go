@@ -14,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/swrooms/swrooms/handlers"
+	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/push"
 	"github.com/swrooms/swrooms/roomstate"
@@ -394,5 +395,93 @@ func TestAKilledInstancesPresenceLapses(t *testing.T) {
 				break
 			}
 		})
+	}
+}
+
+// TestRoomStateUnreachable: with the shared room state's Redis down, the
+// routes that need it answer an error that names Redis (the error handler
+// turns it into a page), none answers as if all were well or panics; with
+// Redis back, they work again without a restart.
+func TestRoomStateUnreachable(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	c, err := redisconn.Open(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	in := startInstances(t, 1, func() handlers.RoomStates { return roomstate.NewRedis(c, roomstate.Limits{}, roomstate.TTLs{}) })
+	host := in.envs[0]
+	inv := hostLobby(t, host, "D")
+	mod := moderatorSeat(t, host, "D")
+	path := host.streamPath("D", "X-Seat", mod)
+	g := guestAt(t, host, inv)
+	srv.Stop()
+
+	// At once: each waits out the client's redials. Each check has its
+	// own copy of the browsers (the same cookies).
+	checks := map[string]func(host, g *testEnv) int{
+		"knock": func(_, g *testEnv) int { return g.knock("D", "Gina", inv).status },
+		"chat":  func(host, _ *testEnv) int { resp, _ := host.chat("D", mod, "hello"); return resp.StatusCode },
+		"stream ticket": func(host, _ *testEnv) int {
+			resp, _ := host.postJSON("/rooms/D/stream-ticket", map[string]any{}, "X-Seat", mod)
+			return resp.StatusCode
+		},
+		"stream": func(*testEnv, *testEnv) int { return streamStatus(t, in.bases[0], path) },
+		"lobby off": func(host, _ *testEnv) int {
+			resp, _ := host.modPost("/rooms/D/lobby/off", mod, url.Values{})
+			return resp.StatusCode
+		},
+		"new invite": func(host, _ *testEnv) int {
+			resp, _ := host.modPost("/rooms/D/invite", mod, url.Values{})
+			return resp.StatusCode
+		},
+		"guest page": func(_, g *testEnv) int { resp, _ := g.get("/guest?" + inv.Encode()); return resp.StatusCode },
+		"host page":  func(host, _ *testEnv) int { resp, _ := host.get("/rooms/D"); return resp.StatusCode },
+		"guest token": func(_, g *testEnv) int {
+			resp, _ := g.token("D", map[string]any{"user": "Gina", "invite": inviteBodyV(inv)})
+			return resp.StatusCode
+		},
+		"ask to unmute": func(host, _ *testEnv) int {
+			resp, _ := host.modPost("/rooms/D/ask-unmute", mod, url.Values{"member": {"m"}})
+			return resp.StatusCode
+		},
+		"remove and block": func(host, _ *testEnv) int {
+			resp, _ := host.modPost("/rooms/D/block", mod, url.Values{"member": {"m"}})
+			return resp.StatusCode
+		},
+		"roster events": func(host, _ *testEnv) int {
+			resp, _ := host.events("D", mod, `{"epoch":"h1","events":[{"seq":1,"name":"room.joined","data":{"member_id":"m-host","room":{},"members":[{"id":"m-host","name":"Host","type":"member"}]}}]}`)
+			return resp.StatusCode
+		},
+	}
+	var wg sync.WaitGroup
+	for name, check := range checks {
+		hc, gc := *host, *g
+		wg.Go(func() {
+			if code := check(&hc, &gc); code < 500 {
+				t.Errorf("%s with Redis down: got %d, want a server error", name, code)
+			}
+		})
+	}
+	wg.Wait()
+	if logs := host.logs.String(); !strings.Contains(logs, "redis room") || strings.Contains(logs, "panic") {
+		t.Errorf("the log does not name Redis, or holds a panic: %s", logs)
+	}
+
+	srv.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, body := host.chat("D", mod, "back")
+		if resp.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("chat with Redis back: got %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if k := g.knock("D", "Gina", inv); k.status != http.StatusOK {
+		t.Errorf("knock with Redis back: got %d", k.status)
 	}
 }
