@@ -128,6 +128,9 @@ func (h *Handlers) openStream(ctx context.Context, t streamTicket, last string) 
 		targets = []string{targetAll, targetSeat(t.ID)}
 	}
 	sub, err := h.broker.Subscribe(t.Room, targets, last)
+	if err != nil && !errors.Is(err, push.ErrClosed) {
+		return nil, err // Redis: the error handler says shared state is unavailable
+	}
 	if err != nil {
 		return nil, &userError{status: fiber.StatusServiceUnavailable, title: "Shutting down", message: "This server is restarting. The page reconnects by itself.", cause: err}
 	}
