@@ -28,6 +28,7 @@ import (
 	"github.com/swrooms/swrooms/metrics"
 	"github.com/swrooms/swrooms/push"
 	"github.com/swrooms/swrooms/ratelimit"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/signalwire/swtest"
@@ -194,14 +195,13 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 
 		Limiters:   st.limiters,
 		KnownRooms: st.knownRooms,
+		Rooms:      st.rooms,
 		Status:     status,
 		Meter:      meter,
 		Redis:      redisState,
 	})
 	app := handlers.NewApp(h)
 	if m != nil {
-		// The lobby lives in the handlers for now; a lobby store counts
-		// its own waiting guests once it has one.
 		m.SetCounts(metrics.Counts{Seats: st.seats, LobbyWaiting: h.LobbyWaiting})
 	}
 
@@ -299,6 +299,7 @@ type stores struct {
 	// handlers keep their own in memory.
 	limiters   func(name string, burst int, perSecond float64) handlers.Limiter
 	knownRooms handlers.KnownRooms
+	rooms      handlers.RoomStates
 }
 
 // buildStores builds the stores: rdb is nil without REDIS_URL. The Redis
@@ -323,6 +324,8 @@ func buildStores(cfg config, rdb *redis.Client, log *slog.Logger) stores {
 				return ratelimit.NewRedis(rdb, name, burst, perSecond)
 			},
 			knownRooms: knownrooms.NewRedis(rdb, handlers.KnownRoomTTL),
+			// The invite version must outlive every link signed with it.
+			rooms: roomstate.NewRedis(rdb, roomstate.Limits{}, roomstate.TTLs{Invite: cfg.InviteTTL}),
 		}
 	}
 	rs := roster.NewMemoryStore(lim)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/swrooms/swrooms/knownrooms"
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/views"
@@ -97,10 +98,14 @@ type Handlers struct {
 	live       liveCache
 	joins      *joinLimits
 	broker     Broker
-	rooms      *liveRooms
+	rooms      RoomStates
 	chatLimits Limiter
 	meter      Meter
 	redis      *Dependency
+	// wall is the presence clock: lobby graces and stream leases run on
+	// real time, like the timers and heartbeats that keep them, whatever
+	// clock (now) tickets and pages are dated by.
+	wall func() time.Time
 }
 
 // Deps are what New needs besides the configuration.
@@ -127,6 +132,9 @@ type Deps struct {
 	// Redis is the state of the shared Redis (REDIS_URL), which /readyz
 	// reports; nil without Redis.
 	Redis *Dependency
+	// Rooms keeps the rooms' live state; nil means one in memory
+	// (roomstate.NewMemory), for one instance.
+	Rooms RoomStates
 }
 
 // New builds the handlers.
@@ -162,6 +170,9 @@ func New(cfg Config, d Deps) *Handlers {
 	if d.Meter == nil {
 		d.Meter = noMeter{}
 	}
+	if d.Rooms == nil {
+		d.Rooms = roomstate.NewMemory(roomstate.Limits{})
+	}
 	return &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
@@ -174,10 +185,11 @@ func New(cfg Config, d Deps) *Handlers {
 		knownRooms: d.KnownRooms,
 		joins:      newJoinLimits(cfg.Limits, budget),
 		broker:     d.Broker,
-		rooms:      newLiveRooms(),
+		rooms:      d.Rooms,
 		chatLimits: newChatLimits(budget),
 		meter:      d.Meter,
 		redis:      d.Redis,
+		wall:       time.Now,
 	}
 }
 

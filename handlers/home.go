@@ -93,7 +93,9 @@ func (h *Handlers) createRoom(c *fiber.Ctx) error {
 	if err := h.ensureRoom(c.UserContext(), room); err != nil {
 		return withAction(err, "/?room="+url.QueryEscape(room)+"&user="+url.QueryEscape(user), "Try again")
 	}
-	h.setLobby(room, !p.LobbyOff)
+	if err := h.setLobby(c.UserContext(), room, !p.LobbyOff); err != nil {
+		return err
+	}
 	h.setHostSession(c, hs.with(room))
 	return h.redirect(c, "/rooms/"+url.PathEscape(room)+"?user="+url.QueryEscape(user))
 }

@@ -167,18 +167,9 @@ func retryURL(c *fiber.Ctx) string {
 	return u
 }
 
-// LobbyWaiting counts the guests waiting in this process's lobbies, for
-// the swrooms_lobby_waiting gauge; the error is for a shared lobby that
-// cannot be read.
+// LobbyWaiting counts the guests waiting in the lobbies (every
+// instance's, with a shared store), for the swrooms_lobby_waiting gauge;
+// the error is for a shared lobby that cannot be read.
 func (h *Handlers) LobbyWaiting() (int, error) {
-	h.rooms.mu.Lock()
-	rooms := h.rooms.rooms.Values()
-	h.rooms.mu.Unlock()
-	n := 0
-	for _, lr := range rooms {
-		lr.mu.Lock()
-		n += len(lr.waiting)
-		lr.mu.Unlock()
-	}
-	return n, nil
+	return h.rooms.WaitingGuests(context.Background())
 }
