@@ -245,7 +245,7 @@ func startHAProxy(t *testing.T, bin string, apps []*appProcess) *haproxyProcess 
 	dir := t.TempDir()
 	h := &haproxyProcess{Logs: &syncBuffer{}, sock: filepath.Join(dir, "stats.sock"), done: make(chan struct{})}
 	extra := filepath.Join(dir, "test-stats.cfg")
-	if err := os.WriteFile(extra, []byte("global\n    stats socket "+h.sock+" mode 600 level user\n"), 0o600); err != nil {
+	if err := os.WriteFile(extra, []byte("global\n    stats socket "+h.sock+" mode 600 level operator\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	listen := freeAddr(t, nextLoopback())
@@ -314,16 +314,7 @@ func (h *haproxyProcess) stats(t *testing.T) map[string]serverStat {
 }
 
 func (h *haproxyProcess) readStats() (map[string]serverStat, error) {
-	conn, err := net.DialTimeout("unix", h.sock, 2*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := io.WriteString(conn, "show stat\n"); err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(conn)
+	raw, err := h.command("show stat")
 	if err != nil {
 		return nil, err
 	}
@@ -357,6 +348,103 @@ func (h *haproxyProcess) readStats() (map[string]serverStat, error) {
 		}
 	}
 	return out, nil
+}
+
+// command sends one command to HAProxy's stats socket and returns its
+// answer.
+func (h *haproxyProcess) command(cmd string) (string, error) {
+	conn, err := net.DialTimeout("unix", h.sock, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(conn, cmd+"\n"); err != nil {
+		return "", err
+	}
+	raw, err := io.ReadAll(conn)
+	return string(raw), err
+}
+
+// sessionLine is one of "show sess"'s lines: the client's address and the
+// server the session is on.
+var sessionLine = regexp.MustCompile(`src=127\.0\.0\.1:(\d+) fe=www be=swrooms srv=(app\d+)`)
+
+// liveSessions counts, by server, the sessions open now whose browser
+// still holds its end: mostly the pages' event streams. HAProxy keeps a
+// session its browser closed (an EventSource replaced by another, a
+// waiting room's stream once admitted) open to the instance until the
+// next heartbeat meets the closed socket, so "show stat"'s count of open
+// sessions holds streams no page listens to any more; the kernel knows
+// which: their sockets on HAProxy's side are in CLOSE_WAIT.
+func (h *haproxyProcess) liveSessions() (map[string]int, error) {
+	sess, err := h.command("show sess")
+	if err != nil {
+		return nil, err
+	}
+	closing, err := closeWaitPeers(h.url)
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]int{}
+	for _, m := range sessionLine.FindAllStringSubmatch(sess, -1) {
+		if !closing[m[1]] {
+			live[m[2]]++
+		}
+	}
+	return live, nil
+}
+
+// closeWaitPeers returns the ports of the clients whose connections to the
+// listener at rawURL their client has closed (CLOSE_WAIT on the listener's
+// side), from /proc/net/tcp.
+func closeWaitPeers(rawURL string) (map[string]bool, error) {
+	host, port, err := net.SplitHostPort(strings.TrimPrefix(rawURL, "http://"))
+	if err != nil {
+		return nil, err
+	}
+	ip := net.ParseIP(host).To4()
+	p, _ := strconv.Atoi(port)
+	// /proc/net/tcp writes an IPv4 address as the hex of its bytes in host
+	// (little-endian) order, and the port in hex.
+	local := fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], p)
+	raw, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		return nil, err
+	}
+	const closeWait = "08"
+	peers := map[string]bool{}
+	for line := range strings.Lines(string(raw)) {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[1] != local || f[3] != closeWait {
+			continue
+		}
+		_, rport, _ := strings.Cut(f[2], ":")
+		if n, err := strconv.ParseUint(rport, 16, 16); err == nil {
+			peers[strconv.FormatUint(n, 10)] = true
+		}
+	}
+	return peers, nil
+}
+
+// waitSessions waits until the sessions the browsers hold, by server, satisfy
+// ok, and returns them.
+func (h *haproxyProcess) waitSessions(t *testing.T, what string, ok func(map[string]int) bool) map[string]int {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		live, err := h.liveSessions()
+		if err != nil {
+			t.Fatalf("haproxy sessions: %v", err)
+		}
+		if ok(live) {
+			return live
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; the browsers hold sessions on %v; haproxy sees%s", what, waitFor, live, formatStats(h.stats(t)))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // waitUp waits until HAProxy's last check of every app said ready.
@@ -423,6 +511,9 @@ func (c *cluster) report() string {
 	var b strings.Builder
 	if st, err := c.LB.readStats(); err == nil {
 		b.WriteString("haproxy's servers:" + formatStats(st) + "\n")
+	}
+	if live, err := c.LB.liveSessions(); err == nil {
+		fmt.Fprintf(&b, "sessions the browsers hold, by server (their event streams): %v\n", live)
 	}
 	b.WriteString("haproxy log (client [time] frontend backend/server timers status bytes termination conns queues method path request-id):\n")
 	b.WriteString(tail(c.LB.Logs.String(), 150))
