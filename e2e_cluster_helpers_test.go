@@ -447,6 +447,23 @@ func (h *haproxyProcess) waitSessions(t *testing.T, what string, ok func(map[str
 	}
 }
 
+// nthRequest waits until HAProxy has logged request n (from 1) of method
+// to path, and returns it: it logs a request once it is over, a moment
+// after the client has the answer.
+func (h *haproxyProcess) nthRequest(t *testing.T, n int, method, path string) requestLog {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if reqs := h.requests(method, path); len(reqs) >= n {
+			return reqs[n-1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("haproxy has not logged %s %s #%d within 5s:\n%s", method, path, n, tail(h.Logs.String(), 40))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // waitUp waits until HAProxy's last check of every app said ready.
 func (h *haproxyProcess) waitUp(t *testing.T, apps []*appProcess) {
 	t.Helper()
@@ -532,16 +549,22 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "")
 }
 
-// requestIDs returns the X-Request-ID HAProxy gave each request of method
-// to path, from its log lines, whose last three fields are the method, the
-// path and the id (deploy/haproxy.cfg's log-format).
-func (h *haproxyProcess) requestIDs(method, path string) []string {
-	var ids []string
+// requestLog is what HAProxy logged of one request.
+type requestLog struct {
+	Route string // backend/server, "swrooms/app2"
+	ID    string // the X-Request-ID it set
+}
+
+// requests returns HAProxy's log of each request of method to path, in
+// order. The log-format of deploy/haproxy.cfg puts backend/server fourth
+// and ends with the method, the path and the request id.
+func (h *haproxyProcess) requests(method, path string) []requestLog {
+	var out []requestLog
 	for line := range strings.Lines(h.Logs.String()) {
 		f := strings.Fields(line)
-		if n := len(f); n >= 3 && f[n-3] == method && f[n-2] == path {
-			ids = append(ids, f[n-1])
+		if n := len(f); n >= 7 && f[n-3] == method && f[n-2] == path {
+			out = append(out, requestLog{Route: f[3], ID: f[n-1]})
 		}
 	}
-	return ids
+	return out
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -196,11 +197,7 @@ func TestE2EClusterThreeInstancesBehindHAProxy(t *testing.T) {
 // balancer), so that one id finds a request in both logs.
 func sameRequestID(t *testing.T, c *cluster, method, path string) {
 	t.Helper()
-	ids := c.LB.requestIDs(method, path)
-	if len(ids) == 0 {
-		t.Fatalf("haproxy logged no %s %s", method, path)
-	}
-	id := ids[len(ids)-1]
+	id := c.LB.nthRequest(t, 1, method, path).ID
 	for _, a := range c.Apps {
 		if strings.Contains(a.Logs.String(), "request_id="+id) {
 			return
@@ -258,5 +255,47 @@ func everyPageShowsChat(t *testing.T, pages map[string]*browsertest.Tab, want []
 			}
 			seen[id] = true
 		}
+	}
+}
+
+// TestHAProxyPassesToLiveInstancesWhenNoneIsReady: with Redis down no
+// instance is ready, and HAProxy takes them all out of the main rotation;
+// requests still reach a running instance (the fallback backend), whose
+// answer says what is wrong, instead of HAProxy's bare 503. When Redis
+// comes back, every instance returns to rotation by itself.
+func TestHAProxyPassesToLiveInstancesWhenNoneIsReady(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, 3)
+	c.Redis.Stop()
+	c.LB.waitStats(t, "every instance out of rotation", func(st map[string]serverStat) bool {
+		for _, a := range c.Apps {
+			if !strings.HasPrefix(st[a.Name].Status, "DOWN") {
+				return false
+			}
+		}
+		return true
+	})
+	// The picker needs no shared state; /readyz says what is missing.
+	if code, body := fetchPage(t, c.URL+"/"); code != http.StatusOK {
+		t.Errorf("GET / with Redis down: %d, want the picker (200)\n%.300s", code, body)
+	}
+	code, body := fetchPage(t, c.URL+"/readyz")
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "Redis") {
+		t.Errorf("GET /readyz with Redis down: %d %q, want the app's 503 naming Redis", code, body)
+	}
+	for _, path := range []string{"/", "/readyz"} {
+		if r := c.LB.nthRequest(t, 1, "GET", path); !strings.HasPrefix(r.Route, "swrooms_live/") {
+			t.Errorf("GET %s with Redis down went to %s, want the fallback backend swrooms_live", path, r.Route)
+		}
+	}
+
+	// Back in rotation once Redis is.
+	c.Redis.Restart()
+	c.LB.waitUp(t, c.Apps)
+	if code, _ := fetchPage(t, c.URL+"/readyz"); code != http.StatusOK {
+		t.Errorf("GET /readyz once Redis is back: %d, want 200", code)
+	}
+	if r := c.LB.nthRequest(t, 2, "GET", "/readyz"); !strings.HasPrefix(r.Route, "swrooms/") {
+		t.Errorf("GET /readyz once Redis is back went to %s, want the main backend", r.Route)
 	}
 }
