@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -46,24 +47,8 @@ func (r *leaseFailing) EndLease(ctx context.Context, room string, l roomstate.Le
 // log line of a request.
 func TestStreamLogLinesCarryTheRequestID(t *testing.T) {
 	t.Parallel()
-	fake, srv := swtest.NewServer(projectKey, apiToken)
-	t.Cleanup(srv.Close)
-	client, err := signalwire.NewClient(srv.URL, projectKey, apiToken, signalwire.WithRetry(2, time.Millisecond, 5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := handlers.Config{SecretKey: []byte(secretKey), InviteTTL: time.Hour, MaxMembers: 5}
-	fastStreams(&cfg)
 	rooms := &leaseFailing{Memory: roomstate.NewMemory(roomstate.Limits{})}
-	logw := &logBuffer{}
-	status := handlers.NewStatus()
-	status.SetReady()
-	h := handlers.New(cfg, handlers.Deps{
-		Video: client, Roster: roster.NewMemoryStore(roster.Limits{}),
-		Log:    handlers.LogRequestIDs(slog.New(slog.NewTextHandler(logw, nil))),
-		Status: status, Rooms: rooms,
-	})
-	e := &testEnv{t: t, app: handlers.NewApp(h), fake: fake, jar: newJar(), logs: &strings.Builder{}}
+	e, logw := newEnvLogged(t, rooms)
 	base := serve(t, e)
 
 	seat := joined(t, e, "R") // a moderator: its stream holds a lease
@@ -86,6 +71,29 @@ func TestStreamLogLinesCarryTheRequestID(t *testing.T) {
 			t.Errorf("got %q, want request_id=%s (the stream's)", strings.TrimSpace(l), id)
 		}
 	}
+}
+
+// newEnvLogged is an app over rooms with fast streams whose log is wrapped
+// as main wraps it (request ids added), and that log.
+func newEnvLogged(t *testing.T, rooms handlers.RoomStates) (*testEnv, *logBuffer) {
+	t.Helper()
+	fake, srv := swtest.NewServer(projectKey, apiToken)
+	t.Cleanup(srv.Close)
+	client, err := signalwire.NewClient(srv.URL, projectKey, apiToken, signalwire.WithRetry(2, time.Millisecond, 5*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := handlers.Config{SecretKey: []byte(secretKey), InviteTTL: time.Hour, MaxMembers: 5}
+	fastStreams(&cfg)
+	logw := &logBuffer{}
+	status := handlers.NewStatus()
+	status.SetReady()
+	h := handlers.New(cfg, handlers.Deps{
+		Video: client, Roster: roster.NewMemoryStore(roster.Limits{}),
+		Log:    handlers.LogRequestIDs(slog.New(slog.NewTextHandler(logw, nil))),
+		Status: status, Rooms: rooms,
+	})
+	return &testEnv{t: t, app: handlers.NewApp(h), fake: fake, jar: newJar(), logs: &strings.Builder{}}, logw
 }
 
 // waitLog waits up to 5 s for a line containing marker.
@@ -116,4 +124,46 @@ func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestARequestFastHTTPCannotReadGetsARequestIDToo: a request refused
+// before any middleware ran (headers larger than the server reads) is
+// still answered and logged, by the error handler alone; its answer and
+// its log line carry a request id like every other request's.
+func TestARequestFastHTTPCannotReadGetsARequestIDToo(t *testing.T) {
+	t.Parallel()
+	e, logw := newEnvLogged(t, nil)
+	base := serve(t, e)
+	req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 16<<10))
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("got %d, want 431", resp.StatusCode)
+	}
+	id := resp.Header.Get("X-Request-ID")
+	if id == "" {
+		t.Error("the 431 has no X-Request-ID")
+	}
+	if l := logLineWith(t, logw.String(), "status=431"); id == "" || !strings.Contains(l, "request_id="+id) {
+		t.Errorf("got %q, want request_id=%s", l, id)
+	}
+}
+
+// logLineWith is the one log line containing marker.
+func logLineWith(t *testing.T, logs, marker string) string {
+	t.Helper()
+	var found []string
+	for l := range strings.Lines(logs) {
+		if strings.Contains(l, marker) {
+			found = append(found, strings.TrimSpace(l))
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("got %d log lines with %s, want 1; logs:\n%s", len(found), marker, logs)
+	}
+	return found[0]
 }
