@@ -14,7 +14,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/swrooms/swrooms/handlers"
-	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/push"
 	"github.com/swrooms/swrooms/roomstate"
@@ -29,8 +28,47 @@ import (
 // global per room); the room state is a shared roomstate.Memory or one
 // Redis, each instance with a client of its own.
 
+// startApps builds n instances of the app over one fake SignalWire, as n
+// processes behind a load balancer are: one config (newEnv's, then mod),
+// each instance its own SignalWire client, Handlers and log (printed when
+// the test fails). deps gives instance i what it shares with the others;
+// what it leaves nil the instance keeps in memory of its own.
+func startApps(t *testing.T, n int, deps func(i int) handlers.Deps, mod ...func(*handlers.Config)) []*testEnv {
+	t.Helper()
+	fake, srv := swtest.NewServer(projectKey, apiToken)
+	t.Cleanup(srv.Close)
+	cfg := handlers.Config{SecretKey: []byte(secretKey), HostPasscode: "open-sesame", InviteTTL: time.Hour, MaxMembers: 5}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	envs := make([]*testEnv, n)
+	for i := range envs {
+		client, err := signalwire.NewClient(srv.URL, projectKey, apiToken,
+			signalwire.WithRetry(2, time.Millisecond, 5*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := &strings.Builder{}
+		logw := &lockedWriter{w: logs}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("instance %d's log:\n%s", i, logw.String())
+			}
+		})
+		status := handlers.NewStatus()
+		status.SetReady()
+		d := deps(i)
+		d.Video, d.Log, d.Status = client, slog.New(slog.NewTextHandler(logw, nil)), status
+		if d.Roster == nil {
+			d.Roster = roster.NewMemoryStore(roster.Limits{})
+		}
+		envs[i] = &testEnv{t: t, app: handlers.NewApp(handlers.New(cfg, d)), fake: fake, jar: newJar(), logs: logs}
+	}
+	return envs
+}
+
 // instances are n apps over one fake SignalWire, broker, roster store and
-// room state; bases are their addresses.
+// room state, each serving on its own address (bases).
 type instances struct {
 	envs  []*testEnv
 	bases []string
@@ -50,47 +88,41 @@ var sharedStates = []struct {
 	{"redis", func(t *testing.T) func() handlers.RoomStates {
 		srv := redistest.Start(t)
 		return func() handlers.RoomStates {
-			return roomstate.NewRedis(srv.Client(), roomstate.Limits{}, roomstate.TTLs{})
+			return roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{})
 		}
 	}},
 }
 
+// onEveryState runs test on n instances (fastStreams, then mod) over each
+// of the shared room states, in parallel; host is the first instance's
+// browser.
+func onEveryState(t *testing.T, n int, test func(t *testing.T, in *instances, host *testEnv), mod ...func(*handlers.Config)) {
+	t.Parallel()
+	for _, st := range sharedStates {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			in := startInstances(t, n, st.open(t), mod...)
+			test(t, in, in.envs[0])
+		})
+	}
+}
+
 func startInstances(t *testing.T, n int, states func() handlers.RoomStates, mod ...func(*handlers.Config)) *instances {
 	t.Helper()
-	fake, srv := swtest.NewServer(projectKey, apiToken)
-	t.Cleanup(srv.Close)
-	client, err := signalwire.NewClient(srv.URL, projectKey, apiToken, signalwire.WithRetry(2, time.Millisecond, 5*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := handlers.Config{SecretKey: []byte(secretKey), InviteTTL: time.Hour, MaxMembers: 5}
-	fastStreams(&cfg)
-	for _, m := range mod {
-		m(&cfg)
-	}
 	broker := push.NewMemory(push.Limits{}, nil)
 	rosters := roster.NewMemoryStore(roster.Limits{})
-	logs := &strings.Builder{}
-	logw := &lockedWriter{w: logs}
-	t.Cleanup(func() { t.Log(logw.String()) })
 	in := &instances{}
-	for range n {
-		status := handlers.NewStatus()
-		status.SetReady()
-		rooms := states()
-		in.rooms = rooms
-		h := handlers.New(cfg, handlers.Deps{
-			Video: client, Roster: rosters, Log: slog.New(slog.NewTextHandler(logw, nil)),
-			Status: status, Broker: broker, Rooms: rooms,
-		})
-		e := &testEnv{t: t, app: handlers.NewApp(h), fake: fake, jar: newJar(), logs: logs}
-		in.envs = append(in.envs, e)
+	in.envs = startApps(t, n, func(int) handlers.Deps {
+		in.rooms = states()
+		return handlers.Deps{Roster: rosters, Broker: broker, Rooms: in.rooms}
+	}, append([]func(*handlers.Config){fastStreams}, mod...)...)
+	for _, e := range in.envs {
 		in.bases = append(in.bases, serve(t, e))
 	}
 	return in
 }
 
-// lockedWriter lets instances share one log.
+// lockedWriter lets the handlers' goroutines share one log.
 type lockedWriter struct {
 	mu sync.Mutex
 	w  *strings.Builder
@@ -115,237 +147,201 @@ func (in *instances) at(b *testEnv, i int) *testEnv {
 }
 
 func TestInstancesShareTheLobby(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 3, st.open(t))
-			host := in.envs[0]
-			inv := hostLobby(t, in.at(host, 0), "L")
-			mod := moderatorSeat(t, in.at(host, 1), "L")
-			ms := openSSE(t, in.bases[2], host.streamPath("L", "X-Seat", mod), "")
-			ms.next(t, "lobby")
+	onEveryState(t, 3, func(t *testing.T, in *instances, host *testEnv) {
+		inv := hostLobby(t, in.at(host, 0), "L")
+		mod := moderatorSeat(t, in.at(host, 1), "L")
+		ms := openSSE(t, in.bases[2], host.streamPath("L", "X-Seat", mod), "")
+		ms.next(t, "lobby")
 
-			g := guestAt(t, in.at(host, 0), inv)
-			k := g.knock("L", "Gina", inv)
-			if k.status != http.StatusOK || k.state != "waiting" {
-				t.Fatalf("knock on A: got %d %q, want waiting (a host streams on C)", k.status, k.state)
-			}
-			gs := openSSE(t, in.bases[1], k.stream, "")
-			gs.next(t, "lobby-status")
-			row := testid(parse(t, ms.next(t, "lobby").Data), "lobby-guest")
-			id, _ := row.Attr("data-guest-id")
-			if row.Length() != 1 || !strings.Contains(row.Text(), "Gina") {
-				t.Fatalf("the host's stream on C: got %q, want Gina waiting", row.Text())
-			}
-			if resp, _ := in.at(host, 2).modPost("/rooms/L/lobby/admit", mod, url.Values{"guest": {id}}); resp.StatusCode != http.StatusOK {
-				t.Fatalf("admit on C: got %d", resp.StatusCode)
-			}
-			if ev := gs.next(t, "lobby-status"); !strings.Contains(ev.Data, `data-lobby-state="admitted"`) {
-				t.Errorf("the guest's stream on B: got %q, want admitted", ev.Data)
-			}
-			if resp, a := in.at(g, 2).token("L", map[string]any{"user": "Gina", "invite": inviteBodyV(inv), "lobby": k.ticket}); resp.StatusCode != http.StatusOK {
-				t.Errorf("token on C after admission on C: got %d %q", resp.StatusCode, a.Error)
-			}
-		})
-	}
+		g := guestAt(t, in.at(host, 0), inv)
+		k := g.knock("L", "Gina", inv)
+		if k.status != http.StatusOK || k.state != "waiting" {
+			t.Fatalf("knock on A: got %d %q, want waiting (a host streams on C)", k.status, k.state)
+		}
+		gs := openSSE(t, in.bases[1], k.stream, "")
+		gs.next(t, "lobby-status")
+		row := testid(parse(t, ms.next(t, "lobby").Data), "lobby-guest")
+		id, _ := row.Attr("data-guest-id")
+		if row.Length() != 1 || !strings.Contains(row.Text(), "Gina") {
+			t.Fatalf("the host's stream on C: got %q, want Gina waiting", row.Text())
+		}
+		if resp, _ := in.at(host, 2).modPost("/rooms/L/lobby/admit", mod, url.Values{"guest": {id}}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("admit on C: got %d", resp.StatusCode)
+		}
+		if ev := gs.next(t, "lobby-status"); !strings.Contains(ev.Data, `data-lobby-state="admitted"`) {
+			t.Errorf("the guest's stream on B: got %q, want admitted", ev.Data)
+		}
+		if resp, a := in.at(g, 2).token("L", map[string]any{"user": "Gina", "invite": inviteBodyV(inv), "lobby": k.ticket}); resp.StatusCode != http.StatusOK {
+			t.Errorf("token on C after admission on C: got %d %q", resp.StatusCode, a.Error)
+		}
+	})
 }
 
 func TestInstancesShareChatWithoutLossOrRepeat(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 3, st.open(t))
-			host := in.envs[0]
-			inv := guestInvite(t, in.at(host, 0), "C")
-			mod := moderatorSeat(t, in.at(host, 1), "C")
-			g, gseat := guestSeat(t, in.at(host, 2), inv, "Gus", "m-gus")
-			hs := openSSE(t, in.bases[0], host.streamPath("C", "X-Seat", mod), "")
-			gs := openSSE(t, in.bases[1], g.streamPath("C", "X-Seat", gseat), "")
-			hs.next(t, "chat-history")
-			gs.next(t, "chat-history")
-			if resp, body := in.at(g, 2).chat("C", gseat, "hello from C"); resp.StatusCode != http.StatusOK {
-				t.Fatalf("chat on C: got %d %s", resp.StatusCode, body)
+	onEveryState(t, 3, func(t *testing.T, in *instances, host *testEnv) {
+		inv := guestInvite(t, in.at(host, 0), "C")
+		mod := moderatorSeat(t, in.at(host, 1), "C")
+		g, gseat := guestSeat(t, in.at(host, 2), inv, "Gus", "m-gus")
+		hs := openSSE(t, in.bases[0], host.streamPath("C", "X-Seat", mod), "")
+		gs := openSSE(t, in.bases[1], g.streamPath("C", "X-Seat", gseat), "")
+		hs.next(t, "chat-history")
+		gs.next(t, "chat-history")
+		if resp, body := in.at(g, 2).chat("C", gseat, "hello from C"); resp.StatusCode != http.StatusOK {
+			t.Fatalf("chat on C: got %d %s", resp.StatusCode, body)
+		}
+		first := gs.next(t, "chat")
+		if ev := hs.next(t, "chat"); !strings.Contains(ev.Data, "hello from C") || ev.ID != first.ID {
+			t.Errorf("the host's stream on A: got %+v, want the message with id %s", ev, first.ID)
+		}
+		// The guest's stream ends; two messages go out meanwhile on two
+		// instances; it reconnects to a third with Last-Event-ID.
+		gs.close()
+		in.at(host, 0).chat("C", mod, "while away, on A")
+		in.at(host, 1).chat("C", mod, "while away, on B")
+		again := openSSE(t, in.bases[2], g.streamPath("C", "X-Seat", gseat), first.ID)
+		for _, want := range []string{"while away, on A", "while away, on B"} {
+			if ev := again.next(t, "chat"); !strings.Contains(ev.Data, want) {
+				t.Errorf("replay on C: got %q, want %q", ev.Data, want)
 			}
-			first := gs.next(t, "chat")
-			if ev := hs.next(t, "chat"); !strings.Contains(ev.Data, "hello from C") || ev.ID != first.ID {
-				t.Errorf("the host's stream on A: got %+v, want the message with id %s", ev, first.ID)
-			}
-			// The guest's stream ends; two messages go out meanwhile on two
-			// instances; it reconnects to a third with Last-Event-ID.
-			gs.close()
-			in.at(host, 0).chat("C", mod, "while away, on A")
-			in.at(host, 1).chat("C", mod, "while away, on B")
-			again := openSSE(t, in.bases[2], g.streamPath("C", "X-Seat", gseat), first.ID)
-			for _, want := range []string{"while away, on A", "while away, on B"} {
-				if ev := again.next(t, "chat"); !strings.Contains(ev.Data, want) {
-					t.Errorf("replay on C: got %q, want %q", ev.Data, want)
-				}
-			}
-			again.none(t, "chat", 200*time.Millisecond)
-			late := openSSE(t, in.bases[1], host.streamPath("C", "X-Seat", mod), "")
-			if h := testid(parse(t, late.next(t, "chat-history").Data), "chat-message"); h.Length() != 3 {
-				t.Errorf("history on B: got %d messages, want 3", h.Length())
-			}
-		})
-	}
+		}
+		again.none(t, "chat", 200*time.Millisecond)
+		late := openSSE(t, in.bases[1], host.streamPath("C", "X-Seat", mod), "")
+		if h := testid(parse(t, late.next(t, "chat-history").Data), "chat-message"); h.Length() != 3 {
+			t.Errorf("history on B: got %d messages, want 3", h.Length())
+		}
+	})
 }
 
 // TestStreamsOpeningWhileChatFlowsGetEveryMessageOnce opens streams on
 // every instance while messages are posted on every instance: each
 // stream's history and the events after it hold every message once.
 func TestStreamsOpeningWhileChatFlowsGetEveryMessageOnce(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 3, st.open(t))
-			host := in.envs[0]
-			in.at(host, 0).host("F", "Host")
-			const seats, each = 6, 5 // a seat's burst is 5
-			var creds []string
-			for i := range seats {
-				_, a := in.at(host, i%3).token("F", map[string]any{"user": "Host"})
-				creds = append(creds, a.Seat)
-			}
-			streamPath := host.streamPath("F", "X-Seat", creds[0])
-			posted := make(chan struct{})
-			go func() {
-				defer close(posted)
-				for n := range seats * each {
-					p := &testEnv{t: t, app: in.envs[n%3].app, jar: host.jar, csrf: host.csrf, logs: host.logs}
-					if resp, _ := p.chat("F", creds[n/each], fmt.Sprint("m", n)); resp.StatusCode != http.StatusOK {
-						t.Errorf("chat %d: got %d", n, resp.StatusCode)
-					}
-				}
-			}()
-			var streams []*sseClient
-			for i := 0; ; i++ {
-				streams = append(streams, openSSE(t, in.bases[i%3], streamPath, ""))
-				select {
-				case <-posted:
-				case <-time.After(5 * time.Millisecond):
-					continue
-				}
-				break
-			}
-			for i, s := range streams {
-				seen := map[string]int{}
-				h := parse(t, s.next(t, "chat-history").Data)
-				h.Find(`[data-testid="chat-text"]`).Each(func(_ int, m *goquery.Selection) { seen[strings.TrimSpace(m.Text())]++ })
-				for len(seen) < seats*each {
-					ev := s.next(t, "chat")
-					seen[strings.TrimSpace(testid(parse(t, ev.Data), "chat-text").Text())]++
-				}
-				s.none(t, "chat", 50*time.Millisecond)
-				for text, n := range seen {
-					if n != 1 {
-						t.Errorf("stream %d of %d: %q %d times", i, len(streams), text, n)
-					}
+	onEveryState(t, 3, func(t *testing.T, in *instances, host *testEnv) {
+		in.at(host, 0).host("F", "Host")
+		const seats, each = 6, 5 // a seat's burst is 5
+		var creds []string
+		for i := range seats {
+			_, a := in.at(host, i%3).token("F", map[string]any{"user": "Host"})
+			creds = append(creds, a.Seat)
+		}
+		streamPath := host.streamPath("F", "X-Seat", creds[0])
+		posted := make(chan struct{})
+		go func() {
+			defer close(posted)
+			for n := range seats * each {
+				p := &testEnv{t: t, app: in.envs[n%3].app, jar: host.jar, csrf: host.csrf, logs: host.logs}
+				if resp, _ := p.chat("F", creds[n/each], fmt.Sprint("m", n)); resp.StatusCode != http.StatusOK {
+					t.Errorf("chat %d: got %d", n, resp.StatusCode)
 				}
 			}
-		})
-	}
+		}()
+		var streams []*sseClient
+		for i := 0; ; i++ {
+			streams = append(streams, openSSE(t, in.bases[i%3], streamPath, ""))
+			select {
+			case <-posted:
+			case <-time.After(5 * time.Millisecond):
+				continue
+			}
+			break
+		}
+		for i, s := range streams {
+			seen := map[string]int{}
+			h := parse(t, s.next(t, "chat-history").Data)
+			h.Find(`[data-testid="chat-text"]`).Each(func(_ int, m *goquery.Selection) { seen[strings.TrimSpace(m.Text())]++ })
+			for len(seen) < seats*each {
+				ev := s.next(t, "chat")
+				seen[strings.TrimSpace(testid(parse(t, ev.Data), "chat-text").Text())]++
+			}
+			s.none(t, "chat", 50*time.Millisecond)
+			for text, n := range seen {
+				if n != 1 {
+					t.Errorf("stream %d of %d: %q %d times", i, len(streams), text, n)
+				}
+			}
+		}
+	})
 }
 
 func TestInstancesShareRemovals(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 3, st.open(t))
-			host := in.envs[0]
-			inv := guestInvite(t, in.at(host, 0), "R")
-			mod := moderatorSeat(t, in.at(host, 0), "R")
-			g, gseat := guestSeat(t, in.at(host, 1), inv, "Gus", "m-gus")
-			hostKnows(t, in.at(host, 2), "R", mod, map[string]string{"m-gus": "Gus"})
-			old := g.streamPath("R", "X-Seat", gseat)
-			gs := openSSE(t, in.bases[0], old, "")
-			gs.next(t, "chat-history")
-			if resp, _ := in.at(host, 1).modPost("/rooms/R/block", mod, url.Values{"member": {"m-gus"}}); resp.StatusCode != http.StatusOK {
-				t.Fatalf("block on B: got %d", resp.StatusCode)
+	onEveryState(t, 3, func(t *testing.T, in *instances, host *testEnv) {
+		inv := guestInvite(t, in.at(host, 0), "R")
+		mod := moderatorSeat(t, in.at(host, 0), "R")
+		g, gseat := guestSeat(t, in.at(host, 1), inv, "Gus", "m-gus")
+		hostKnows(t, in.at(host, 2), "R", mod, map[string]string{"m-gus": "Gus"})
+		old := g.streamPath("R", "X-Seat", gseat)
+		gs := openSSE(t, in.bases[0], old, "")
+		gs.next(t, "chat-history")
+		if resp, _ := in.at(host, 1).modPost("/rooms/R/block", mod, url.Values{"member": {"m-gus"}}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("block on B: got %d", resp.StatusCode)
+		}
+		gs.waitEnded(t)
+		for i := range 3 {
+			if resp, _ := in.at(g, i).chat("R", gseat, "still here"); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("chat on instance %d after the block: got %d, want 403", i, resp.StatusCode)
 			}
-			gs.waitEnded(t)
-			for i := range 3 {
-				if resp, _ := in.at(g, i).chat("R", gseat, "still here"); resp.StatusCode != http.StatusForbidden {
-					t.Errorf("chat on instance %d after the block: got %d, want 403", i, resp.StatusCode)
-				}
-				if code := streamStatus(t, in.bases[i], old); code != http.StatusForbidden {
-					t.Errorf("stream on instance %d after the block: got %d, want 403", i, code)
-				}
-				if k := guestAt(t, in.at(host, i), inv).knock("R", "Gus", inv); k.status != http.StatusForbidden {
-					t.Errorf("knock as Gus on instance %d: got %d, want 403", i, k.status)
-				}
+			if code := streamStatus(t, in.bases[i], old); code != http.StatusForbidden {
+				t.Errorf("stream on instance %d after the block: got %d, want 403", i, code)
 			}
-			// A plain Remove: the host's page reports member.left on A; the
-			// guest's stream on C ends.
-			o, oseat := guestSeat(t, in.at(host, 1), inv, "Olive", "m-olive")
-			os := openSSE(t, in.bases[2], o.streamPath("R", "X-Seat", oseat), "")
-			os.next(t, "chat-history")
-			resp, body := in.at(host, 0).events("R", mod, `{"epoch":"h1","events":[{"seq":2,"name":"member.left","data":{"member":{"id":"m-olive"}}}]}`)
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("member.left on A: got %d %s", resp.StatusCode, body)
+			if k := guestAt(t, in.at(host, i), inv).knock("R", "Gus", inv); k.status != http.StatusForbidden {
+				t.Errorf("knock as Gus on instance %d: got %d, want 403", i, k.status)
 			}
-			os.waitEnded(t)
-			if resp, _ := in.at(o, 1).postJSON("/rooms/R/stream-ticket", map[string]any{}, "X-Seat", oseat); resp.StatusCode != http.StatusForbidden {
-				t.Errorf("stream ticket on B after the removal on A: got %d, want 403", resp.StatusCode)
-			}
-		})
-	}
+		}
+		// A plain Remove: the host's page reports member.left on A; the
+		// guest's stream on C ends.
+		o, oseat := guestSeat(t, in.at(host, 1), inv, "Olive", "m-olive")
+		os := openSSE(t, in.bases[2], o.streamPath("R", "X-Seat", oseat), "")
+		os.next(t, "chat-history")
+		resp, body := in.at(host, 0).events("R", mod, `{"epoch":"h1","events":[{"seq":2,"name":"member.left","data":{"member":{"id":"m-olive"}}}]}`)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("member.left on A: got %d %s", resp.StatusCode, body)
+		}
+		os.waitEnded(t)
+		if resp, _ := in.at(o, 1).postJSON("/rooms/R/stream-ticket", map[string]any{}, "X-Seat", oseat); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("stream ticket on B after the removal on A: got %d, want 403", resp.StatusCode)
+		}
+	})
 }
 
 func TestInstancesShareNewInviteLinks(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 3, st.open(t))
-			host := in.envs[0]
-			inv := hostLobby(t, in.at(host, 0), "V")
-			mod := moderatorSeat(t, in.at(host, 0), "V")
-			k := guestAt(t, in.at(host, 1), inv).knock("V", "Gina", inv)
-			gs := openSSE(t, in.bases[2], k.stream, "")
-			gs.next(t, "lobby-status")
-			if resp, _ := in.at(host, 1).modPost("/rooms/V/invite", mod, url.Values{}); resp.StatusCode != http.StatusOK {
-				t.Fatalf("new invite link on B: got %d", resp.StatusCode)
+	onEveryState(t, 3, func(t *testing.T, in *instances, host *testEnv) {
+		inv := hostLobby(t, in.at(host, 0), "V")
+		mod := moderatorSeat(t, in.at(host, 0), "V")
+		k := guestAt(t, in.at(host, 1), inv).knock("V", "Gina", inv)
+		gs := openSSE(t, in.bases[2], k.stream, "")
+		gs.next(t, "lobby-status")
+		if resp, _ := in.at(host, 1).modPost("/rooms/V/invite", mod, url.Values{}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("new invite link on B: got %d", resp.StatusCode)
+		}
+		if ev := gs.next(t, "lobby-status"); !strings.Contains(ev.Data, "invite-replaced") {
+			t.Errorf("the waiting guest's stream on C: got %q, want turned away, link replaced", ev.Data)
+		}
+		for i := range 3 {
+			if resp, _ := in.at(host.another(), i).get("/guest?" + inv.Encode()); resp.StatusCode != http.StatusForbidden {
+				t.Errorf("the old link on instance %d: got %d, want 403", i, resp.StatusCode)
 			}
-			if ev := gs.next(t, "lobby-status"); !strings.Contains(ev.Data, "invite-replaced") {
-				t.Errorf("the waiting guest's stream on C: got %q, want turned away, link replaced", ev.Data)
-			}
-			for i := range 3 {
-				if resp, _ := in.at(host.another(), i).get("/guest?" + inv.Encode()); resp.StatusCode != http.StatusForbidden {
-					t.Errorf("the old link on instance %d: got %d, want 403", i, resp.StatusCode)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 func TestInstancesShareAskToUnmute(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 3, st.open(t))
-			host := in.envs[0]
-			inv := guestInvite(t, in.at(host, 0), "U")
-			mod := moderatorSeat(t, in.at(host, 0), "U")
-			g, gseat := guestSeat(t, in.at(host, 0), inv, "Gwen", "m-gwen") // her page said who she is on A
-			gs := openSSE(t, in.bases[1], g.streamPath("U", "X-Seat", gseat), "")
-			gs.next(t, "chat-history")
-			_, body := in.at(host, 2).events("U", mod, `{"epoch":"h1","events":[{"seq":1,"name":"room.joined","data":{"member_id":"m-host","room":{},"members":[{"id":"m-host","name":"Host","type":"member"},{"id":"m-gwen","name":"Gwen","type":"member","audio_muted":true,"video_muted":true}]}}]}`)
-			if n := parse(t, body).Find(`[data-member-id="m-gwen"] [data-action="ask-unmute"]`).Length(); n != 1 {
-				t.Errorf("the host's roster on C: got %d ask buttons for Gwen, want 1", n)
-			}
-			if resp, _ := in.at(host, 2).modPost("/rooms/U/ask-unmute", mod, url.Values{"member": {"m-gwen"}}); resp.StatusCode != http.StatusNoContent {
-				t.Fatalf("ask on C: got %d", resp.StatusCode)
-			}
-			if ev := gs.next(t, "unmute-request"); !strings.Contains(ev.Data, "unmute-request") {
-				t.Errorf("Gwen's stream on B: got %q", ev.Data)
-			}
-		})
-	}
+	onEveryState(t, 3, func(t *testing.T, in *instances, host *testEnv) {
+		inv := guestInvite(t, in.at(host, 0), "U")
+		mod := moderatorSeat(t, in.at(host, 0), "U")
+		g, gseat := guestSeat(t, in.at(host, 0), inv, "Gwen", "m-gwen") // her page said who she is on A
+		gs := openSSE(t, in.bases[1], g.streamPath("U", "X-Seat", gseat), "")
+		gs.next(t, "chat-history")
+		_, body := in.at(host, 2).events("U", mod, `{"epoch":"h1","events":[{"seq":1,"name":"room.joined","data":{"member_id":"m-host","room":{},"members":[{"id":"m-host","name":"Host","type":"member"},{"id":"m-gwen","name":"Gwen","type":"member","audio_muted":true,"video_muted":true}]}}]}`)
+		if n := parse(t, body).Find(`[data-member-id="m-gwen"] [data-action="ask-unmute"]`).Length(); n != 1 {
+			t.Errorf("the host's roster on C: got %d ask buttons for Gwen, want 1", n)
+		}
+		if resp, _ := in.at(host, 2).modPost("/rooms/U/ask-unmute", mod, url.Values{"member": {"m-gwen"}}); resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("ask on C: got %d", resp.StatusCode)
+		}
+		if ev := gs.next(t, "unmute-request"); !strings.Contains(ev.Data, "unmute-request") {
+			t.Errorf("Gwen's stream on B: got %q", ev.Data)
+		}
+	})
 }
 
 // TestAKilledInstancesPresenceLapses: streams of an instance killed
@@ -354,48 +350,42 @@ func TestInstancesShareAskToUnmute(t *testing.T) {
 // waiting guest, found by the heartbeats of the streams on the instances
 // that live.
 func TestAKilledInstancesPresenceLapses(t *testing.T) {
-	t.Parallel()
-	for _, st := range sharedStates {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			in := startInstances(t, 2, st.open(t), func(c *handlers.Config) { c.LobbyGrace = time.Second })
-			host := in.envs[0]
-			inv := hostLobby(t, in.at(host, 0), "K")
-			ctx := context.Background()
-			lease := func(kind, id string) {
-				t.Helper()
-				// As a heartbeat and a grace would give; the killed
-				// instance never renews it.
-				now := time.Now()
-				if _, err := in.rooms.Lease(ctx, "K", roomstate.Lease{Kind: kind, ID: id, Stream: "killed", Until: now.Add(2 * time.Second)}, now); err != nil {
-					t.Fatal(err)
-				}
+	onEveryState(t, 2, func(t *testing.T, in *instances, host *testEnv) {
+		inv := hostLobby(t, in.at(host, 0), "K")
+		ctx := context.Background()
+		lease := func(kind, id string) {
+			t.Helper()
+			// As a heartbeat and a grace would give; the killed
+			// instance never renews it.
+			now := time.Now()
+			if _, err := in.rooms.Lease(ctx, "K", roomstate.Lease{Kind: kind, ID: id, Stream: "killed", Until: now.Add(2 * time.Second)}, now); err != nil {
+				t.Fatal(err)
 			}
-			lease(roomstate.LeaseModerator, "killed-host-seat")
-			k := guestAt(t, in.at(host, 0), inv).knock("K", "Gina", inv)
-			if k.state != "waiting" {
-				t.Fatalf("knock: got %q, want waiting (the killed instance's host still counts)", k.state)
-			}
-			gs := openSSE(t, in.bases[1], k.stream, "")
-			for !strings.Contains(gs.next(t, "lobby-status").Data, `"no-host"`) {
-			}
+		}
+		lease(roomstate.LeaseModerator, "killed-host-seat")
+		k := guestAt(t, in.at(host, 0), inv).knock("K", "Gina", inv)
+		if k.state != "waiting" {
+			t.Fatalf("knock: got %q, want waiting (the killed instance's host still counts)", k.state)
+		}
+		gs := openSSE(t, in.bases[1], k.stream, "")
+		for !strings.Contains(gs.next(t, "lobby-status").Data, `"no-host"`) {
+		}
 
-			mod := moderatorSeat(t, in.at(host, 1), "K")
-			ms := openSSE(t, in.bases[1], host.streamPath("K", "X-Seat", mod), "")
-			k2 := guestAt(t, in.at(host, 0), inv).knock("K", "Lea", inv)
-			lease(roomstate.LeaseLobby, strings.Split(k2.ticket, ".")[1]) // the lobby ticket: room.entry.exp.sig
-			for {
-				lobby := testid(parse(t, ms.next(t, "lobby").Data), "lobby-guest")
-				if strings.Contains(lobby.Text(), "Lea") {
-					continue
-				}
-				if lobby.Length() != 1 || !strings.Contains(lobby.Text(), "Gina") {
-					t.Errorf("got %q waiting, want Gina (her stream lives) and not Lea", lobby.Text())
-				}
-				break
+		mod := moderatorSeat(t, in.at(host, 1), "K")
+		ms := openSSE(t, in.bases[1], host.streamPath("K", "X-Seat", mod), "")
+		k2 := guestAt(t, in.at(host, 0), inv).knock("K", "Lea", inv)
+		lease(roomstate.LeaseLobby, strings.Split(k2.ticket, ".")[1]) // the lobby ticket: room.entry.exp.sig
+		for {
+			lobby := testid(parse(t, ms.next(t, "lobby").Data), "lobby-guest")
+			if strings.Contains(lobby.Text(), "Lea") {
+				continue
 			}
-		})
-	}
+			if lobby.Length() != 1 || !strings.Contains(lobby.Text(), "Gina") {
+				t.Errorf("got %q waiting, want Gina (her stream lives) and not Lea", lobby.Text())
+			}
+			break
+		}
+	}, func(c *handlers.Config) { c.LobbyGrace = time.Second })
 }
 
 // TestRoomStateUnreachable: with the shared room state's Redis down, the
@@ -405,11 +395,7 @@ func TestAKilledInstancesPresenceLapses(t *testing.T) {
 func TestRoomStateUnreachable(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	c, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := srv.Open(t)
 	in := startInstances(t, 1, func() handlers.RoomStates { return roomstate.NewRedis(c, roomstate.Limits{}, roomstate.TTLs{}) })
 	host := in.envs[0]
 	inv := hostLobby(t, host, "D")

@@ -3,11 +3,10 @@ package knownrooms_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/swrooms/swrooms/internal/redisconn"
+	"github.com/swrooms/swrooms/internal/fakeclock"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/knownrooms"
 )
@@ -24,24 +23,6 @@ var (
 	_ store = (*knownrooms.Redis)(nil)
 )
 
-// fakeClock moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newStore makes a store whose rooms are trusted for ttl, and a way to
 // move its time forward (the fake clock, or the real time Redis follows).
 type newStore func(t *testing.T, ttl time.Duration) (store, func(time.Duration))
@@ -49,21 +30,15 @@ type newStore func(t *testing.T, ttl time.Duration) (store, func(time.Duration))
 func TestMemory(t *testing.T) {
 	t.Parallel()
 	testContract(t, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
-		clock := &fakeClock{t: time.Now()}
-		return knownrooms.NewMemory(ttl, 100, clock.now), clock.advance
+		clock := fakeclock.New(time.Now())
+		return knownrooms.NewMemory(ttl, 100, clock.Now), clock.Advance
 	})
 }
 
 func TestRedis(t *testing.T) {
 	t.Parallel()
 	testContract(t, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
-		srv := redistest.Start(t)
-		rdb, err := redisconn.Open(srv.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = rdb.Close() })
-		return knownrooms.NewRedis(rdb, ttl), time.Sleep
+		return knownrooms.NewRedis(redistest.Start(t).Open(t), ttl), time.Sleep
 	})
 }
 
@@ -158,7 +133,7 @@ func TestMemoryForgetsTheLeastRecentlyUsedPastItsSize(t *testing.T) {
 func TestRedisKeyIsNamedAndExpires(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := srv.Open(t)
 	ctx := context.Background()
 	if err := knownrooms.NewRedis(rdb, time.Hour).Add(ctx, "Main_Office"); err != nil {
 		t.Fatal(err)
@@ -177,12 +152,7 @@ func TestRedisKeyIsNamedAndExpires(t *testing.T) {
 func TestRedisDownIsUnavailableAndRecovers(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	s := knownrooms.NewRedis(rdb, time.Hour)
+	s := knownrooms.NewRedis(srv.Open(t), time.Hour)
 	ctx := context.Background()
 	srv.Stop()
 	var u interface{ Unavailable() bool }

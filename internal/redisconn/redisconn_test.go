@@ -44,17 +44,13 @@ func TestOpenTakesPasswordAndDB(t *testing.T) {
 
 func TestPingFollowsTheServer(t *testing.T) {
 	srv := redistest.Start(t)
-	c, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := srv.Open(t)
 	ctx := context.Background()
 	if err := redisconn.Ping(ctx, c, time.Second); err != nil {
 		t.Fatalf("ping a running server: %v", err)
 	}
 	srv.Stop()
-	err = redisconn.Ping(ctx, c, time.Second)
+	err := redisconn.Ping(ctx, c, time.Second)
 	var u interface{ Unavailable() bool }
 	if !errors.As(err, &u) || !u.Unavailable() {
 		t.Fatalf("ping a stopped server: %v, want an unavailable error", err)

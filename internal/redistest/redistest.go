@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/swrooms/swrooms/internal/redisconn"
 )
 
 // Server is one redis-server process: no persistence, loopback only,
@@ -99,12 +101,22 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// Client returns a client of the server, closed when the test ends.
-func (s *Server) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
-	s.t.Cleanup(func() { _ = c.Close() })
+// Open returns a client of the server as the app opens one
+// (redisconn.Open: its short timeouts and few retries), closed when t
+// ends. Each call is a client of its own, as each instance of the app
+// has.
+func (s *Server) Open(t testing.TB) *redis.Client {
+	t.Helper()
+	c, err := redisconn.Open(s.URL)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// Client is Open for the test that started the server.
+func (s *Server) Client() *redis.Client { return s.Open(s.t) }
 
 // String is the server's address, for failure messages.
 func (s *Server) String() string { return fmt.Sprintf("redis-server %s", s.Addr) }
