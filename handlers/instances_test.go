@@ -15,7 +15,9 @@ import (
 
 	"github.com/swrooms/swrooms/handlers"
 	"github.com/swrooms/swrooms/internal/redistest"
+	"github.com/swrooms/swrooms/knownrooms"
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/ratelimit"
 	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
@@ -469,5 +471,201 @@ func TestRoomStateUnreachable(t *testing.T) {
 	}
 	if k := g.knock("D", "Gina", inv); k.status != http.StatusOK {
 		t.Errorf("knock with Redis back: got %d", k.status)
+	}
+}
+
+// redisDeps is what an instance shares through Redis when REDIS_URL is
+// set, as main wires it: every store on a client of its own.
+func redisDeps(t *testing.T, srv *redistest.Server) handlers.Deps {
+	rdb := srv.Open(t)
+	broker := push.NewRedis(rdb, push.Limits{}, nil)
+	t.Cleanup(broker.Close) // before the client closes
+	return handlers.Deps{
+		Roster: roster.NewRedisStore(rdb, roster.Limits{}),
+		Broker: broker,
+		Limiters: func(name string, burst int, perSecond float64) handlers.Limiter {
+			return ratelimit.NewRedis(rdb, name, burst, perSecond)
+		},
+		KnownRooms: knownrooms.NewRedis(rdb, handlers.KnownRoomTTL),
+		Rooms:      roomstate.NewRedis(rdb, roomstate.Limits{}, roomstate.TTLs{}),
+	}
+}
+
+// TestEveryRedisKeyIsOursAndExpires runs a call through two instances
+// with all their shared state in one Redis (a host, a lobby, guests
+// admitted, chat, the roster, a block, a new invite link) and then reads
+// every key Redis holds: each starts with "swr:" and has an expiry, and
+// every store wrote some.
+func TestEveryRedisKeyIsOursAndExpires(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	envs := startApps(t, 2, func(int) handlers.Deps { return redisDeps(t, srv) }, fastStreams, longGrace)
+	bases := []string{serve(t, envs[0]), serve(t, envs[1])}
+	host := envs[0]
+	inv := hostLobby(t, host, "W")
+	mod := moderatorSeat(t, host.on(envs[1]), "W")
+	ms := openSSE(t, bases[1], host.streamPath("W", "X-Seat", mod), "")
+	ms.next(t, "lobby")
+	k := guestAt(t, host, inv).knock("W", "Gina", inv)
+	if k.state != "waiting" {
+		t.Fatalf("knock: got %d %q, want waiting", k.status, k.state)
+	}
+	gs := openSSE(t, bases[0], k.stream, "")
+	gs.next(t, "lobby-status")
+	if resp, _ := host.modPost("/rooms/W/lobby/admit-all", mod, url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("admit all: got %d", resp.StatusCode)
+	}
+	if resp, _ := host.modPost("/rooms/W/lobby/off", mod, url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("lobby off: got %d", resp.StatusCode)
+	}
+	g, gseat := guestSeat(t, host.on(envs[1]), inv, "Gus", "m-gus")
+	hostKnows(t, host, "W", mod, map[string]string{"m-gus": "Gus"})
+	if resp, body := g.chat("W", gseat, "hello"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("chat: got %d %s", resp.StatusCode, body)
+	}
+	ms.next(t, "chat")
+	if resp, _ := host.modPost("/rooms/W/ask-unmute", mod, url.Values{"member": {"m-gus"}}); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("ask to unmute: got %d", resp.StatusCode)
+	}
+	if resp, _ := host.modPost("/rooms/W/block", mod, url.Values{"member": {"m-gus"}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("block: got %d", resp.StatusCode)
+	}
+	if resp, _ := host.modPost("/rooms/W/invite", mod, url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("new invite link: got %d", resp.StatusCode)
+	}
+	ms.close()
+	gs.close()
+
+	ctx := context.Background()
+	rdb := srv.Open(t)
+	stores := map[string]int{"swr:roster:": 0, "swr:push:": 0, "swr:rl:": 0, "swr:room:{W}:": 0, "swr:known:W": 0}
+	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		ttl, err := rdb.PTTL(ctx, k).Result()
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case ttl == -2: // expired since the scan saw it: a short-lived budget
+		case !strings.HasPrefix(k, "swr:"):
+			t.Errorf("key %q is not under swr:", k)
+		case ttl < 0:
+			t.Errorf("key %q has no expiry", k)
+		}
+		for prefix := range stores {
+			if strings.HasPrefix(k, prefix) {
+				stores[prefix]++
+			}
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for prefix, n := range stores {
+		if n == 0 {
+			t.Errorf("no key %s*: the workload missed a store", prefix)
+		}
+	}
+}
+
+// TestHostileRoomNamesNeverReachRedis: room names that could reach into
+// other keys or patterns (":", braces, "*", "%", a newline) are refused
+// before any store sees them, on every route that takes a room, even with
+// a moderator's credentials for another room: no key names them, and no
+// answer is a server error.
+func TestHostileRoomNamesNeverReachRedis(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	host := startApps(t, 1, func(int) handlers.Deps { return redisDeps(t, srv) }, fastStreams)[0]
+	inv := hostLobby(t, host, "V")
+	mod := moderatorSeat(t, host, "V")
+	g := guestAt(t, host, inv)
+	k := g.knock("V", "Gina", inv)
+	stream := host.streamPath("V", "X-Seat", mod)
+	for _, room := range []string{"Zq:1", "Zq{2}", "Zq}:chat", "{Zq}:state", "Zq*", "Zq%0A", "Zq%7B%7D", "Zq%3A", "Zq%00"} {
+		invite := map[string]any{"room": room, "exp": inv.Get("exp"), "sig": inv.Get("sig")}
+		seat := []string{"X-Seat", mod}
+		answers := map[string]int{}
+		for name, status := range map[string]func() int{
+			"host page": func() int { r, _ := host.get("/rooms/" + room); return r.StatusCode },
+			"start": func() int {
+				r, _ := host.post("/rooms", url.Values{"room": {room}, "user": {"Ann"}})
+				return r.StatusCode
+			},
+			"guest page": func() int {
+				r, _ := g.get("/guest?room=" + room + "&exp=" + inv.Get("exp") + "&sig=" + inv.Get("sig"))
+				return r.StatusCode
+			},
+			"token": func() int {
+				r, _ := host.postJSON("/rooms/"+room+"/token", map[string]any{"user": "Ann"})
+				return r.StatusCode
+			},
+			"guest token": func() int {
+				r, _ := g.postJSON("/rooms/"+room+"/token", map[string]any{"user": "G", "invite": invite})
+				return r.StatusCode
+			},
+			"events": func() int { r, _ := host.events(room, mod, `{"epoch":"e","events":[]}`); return r.StatusCode },
+			"join failed": func() int {
+				r, _ := host.postJSON("/rooms/"+room+"/join-failed", map[string]any{}, seat...)
+				return r.StatusCode
+			},
+			"gone": func() int { r, _ := host.get("/rooms/" + room + "/gone"); return r.StatusCode },
+			"seat": func() int { r, _ := host.get("/rooms/"+room+"/seat", seat...); return r.StatusCode },
+			"stream": func() int {
+				r, _ := host.get(strings.Replace(stream, "/rooms/V/", "/rooms/"+room+"/", 1))
+				return r.StatusCode
+			},
+			"stream ticket": func() int {
+				r, _ := host.postJSON("/rooms/"+room+"/stream-ticket", map[string]any{}, seat...)
+				return r.StatusCode
+			},
+			"lobby ticket": func() int {
+				r, _ := g.postJSON("/rooms/"+room+"/stream-ticket", map[string]any{}, "X-Lobby", k.ticket)
+				return r.StatusCode
+			},
+			"knock": func() int {
+				r, _ := g.postJSON("/rooms/"+room+"/lobby", map[string]any{"user": "G", "invite": invite})
+				return r.StatusCode
+			},
+			"admit all": func() int {
+				r, _ := host.modPost("/rooms/"+room+"/lobby/admit-all", mod, url.Values{})
+				return r.StatusCode
+			},
+			"chat": func() int {
+				r, _ := host.modPost("/rooms/"+room+"/chat", mod, url.Values{"message": {"hi"}})
+				return r.StatusCode
+			},
+			"block": func() int {
+				r, _ := host.modPost("/rooms/"+room+"/block", mod, url.Values{"member": {"m"}})
+				return r.StatusCode
+			},
+			"new invite": func() int { r, _ := host.modPost("/rooms/"+room+"/invite", mod, url.Values{}); return r.StatusCode },
+			"ask unmute": func() int {
+				r, _ := host.modPost("/rooms/"+room+"/ask-unmute", mod, url.Values{"member": {"m"}})
+				return r.StatusCode
+			},
+			"answer": func() int {
+				r, _ := host.modPost("/rooms/"+room+"/unmute-answer", mod, url.Values{})
+				return r.StatusCode
+			},
+		} {
+			answers[name] = status()
+		}
+		for name, code := range answers {
+			if code >= 500 || code < 400 {
+				t.Errorf("%s of room %q: got %d, want it refused (4xx)", name, room, code)
+			}
+		}
+	}
+	ctx := context.Background()
+	rdb := srv.Open(t)
+	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		if strings.Contains(iter.Val(), "Zq") {
+			t.Errorf("key %q names a room the handlers should have refused", iter.Val())
+		}
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
 	}
 }

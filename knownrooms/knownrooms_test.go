@@ -9,6 +9,7 @@ import (
 	"github.com/swrooms/swrooms/internal/fakeclock"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/knownrooms"
+	"github.com/swrooms/swrooms/roomstate"
 )
 
 // store is what the handlers use of known rooms.
@@ -128,7 +129,7 @@ func TestMemoryForgetsTheLeastRecentlyUsedPastItsSize(t *testing.T) {
 	}
 }
 
-// The key is swr:room:<room> and expires with the TTL (EX 3600 for an
+// The key is swr:known:<room> and expires with the TTL (EX 3600 for an
 // hour).
 func TestRedisKeyIsNamedAndExpires(t *testing.T) {
 	t.Parallel()
@@ -138,12 +139,12 @@ func TestRedisKeyIsNamedAndExpires(t *testing.T) {
 	if err := knownrooms.NewRedis(rdb, time.Hour).Add(ctx, "Main_Office"); err != nil {
 		t.Fatal(err)
 	}
-	ttl, err := rdb.TTL(ctx, "swr:room:Main_Office").Result()
+	ttl, err := rdb.TTL(ctx, "swr:known:Main_Office").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ttl <= 59*time.Minute || ttl > time.Hour {
-		t.Errorf("got TTL %v for swr:room:Main_Office, want about an hour", ttl)
+		t.Errorf("got TTL %v for swr:known:Main_Office, want about an hour", ttl)
 	}
 }
 
@@ -171,5 +172,54 @@ func TestRedisDownIsUnavailableAndRecovers(t *testing.T) {
 	}
 	if ok, err := s.Known(ctx, "R"); err != nil || !ok {
 		t.Errorf("Known after Redis came back: got %v %v, want true", ok, err)
+	}
+}
+
+// TestRedisKeysStayApartFromTheRoomsLiveState: the rooms' live state
+// (roomstate) shares the Redis, under "swr:room:{<room>}:<part>". Whatever
+// a room's name, adding it to the known rooms must not write one of those
+// keys: a string there breaks the room's chat (WRONGTYPE, after the
+// script already counted the message) and the lobby gauge's scan.
+func TestRedisKeysStayApartFromTheRoomsLiveState(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := srv.Open(t)
+	ctx := context.Background()
+	rooms := roomstate.NewRedis(rdb, roomstate.Limits{}, roomstate.TTLs{})
+	post := roomstate.Post{Seat: "s", Role: roomstate.RoleModerator, Fallback: "Host", Text: "hello", At: time.Now()}
+	if _, err := rooms.Chat(ctx, "R", post); err != nil {
+		t.Fatal(err)
+	}
+	known := knownrooms.NewRedis(rdb, time.Hour)
+	for _, part := range []string{"state", "invite", "entries", "waiting", "decided", "leases", "blocked", "seats", "members", "revoked", "chat", "chatseq"} {
+		if err := known.Add(ctx, "{R}:"+part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rooms.Chat(ctx, "R", post); err != nil {
+		t.Errorf("chat in R after known rooms were added: %v", err)
+	}
+	if h, err := rooms.ChatHistory(ctx, "R"); err != nil || len(h) != 2 {
+		t.Errorf("R's chat history: got %d messages, %v; want 2", len(h), err)
+	}
+	if _, err := rooms.WaitingGuests(ctx); err != nil {
+		t.Errorf("waiting guests: %v", err)
+	}
+	if ok, err := known.Known(ctx, "{R}:chat"); err != nil || !ok {
+		t.Errorf("Known({R}:chat) = %v, %v; want true", ok, err)
+	}
+}
+
+func TestRedisRefusesATTLThatNeverExpires(t *testing.T) {
+	t.Parallel()
+	for _, ttl := range []time.Duration{0, -time.Second, time.Microsecond} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewRedis with TTL %v: no panic", ttl)
+				}
+			}()
+			knownrooms.NewRedis(nil, ttl)
+		}()
 	}
 }
