@@ -390,16 +390,33 @@ func TestAKilledInstancesPresenceLapses(t *testing.T) {
 	}, func(c *handlers.Config) { c.LobbyGrace = time.Second })
 }
 
-// TestRoomStateUnreachable: with the shared room state's Redis down, the
-// routes that need it answer an error that names Redis (the error handler
-// turns it into a page), none answers as if all were well or panics; with
-// Redis back, they work again without a restart.
-func TestRoomStateUnreachable(t *testing.T) {
+// TestSharedStateUnreachable: with the Redis of the shared room state, or
+// of all the shared state, down, the routes that need it answer a 503
+// (the error handler's "shared state unavailable" page) and log an error
+// that names Redis; none answers as if all were well, with a 500, or
+// panics. With Redis back, they work again without a restart.
+func TestSharedStateUnreachable(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	c := srv.Open(t)
-	in := startInstances(t, 1, func() handlers.RoomStates { return roomstate.NewRedis(c, roomstate.Limits{}, roomstate.TTLs{}) })
-	host := in.envs[0]
+	for _, tc := range []struct {
+		name string
+		deps func(t *testing.T, srv *redistest.Server) handlers.Deps
+	}{
+		{"the room state in Redis", func(t *testing.T, srv *redistest.Server) handlers.Deps {
+			return handlers.Deps{Rooms: roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{})}
+		}},
+		{"all shared state in Redis", redisDeps},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := redistest.Start(t)
+			host := startApps(t, 1, func(int) handlers.Deps { return tc.deps(t, srv) }, fastStreams)[0]
+			base := serve(t, host)
+			checkUnreachable(t, srv, host, base)
+		})
+	}
+}
+
+func checkUnreachable(t *testing.T, srv *redistest.Server, host *testEnv, base string) {
 	inv := hostLobby(t, host, "D")
 	mod := moderatorSeat(t, host, "D")
 	path := host.streamPath("D", "X-Seat", mod)
@@ -415,7 +432,7 @@ func TestRoomStateUnreachable(t *testing.T) {
 			resp, _ := host.postJSON("/rooms/D/stream-ticket", map[string]any{}, "X-Seat", mod)
 			return resp.StatusCode
 		},
-		"stream": func(*testEnv, *testEnv) int { return streamStatus(t, in.bases[0], path) },
+		"stream": func(*testEnv, *testEnv) int { return streamStatus(t, base, path) },
 		"lobby off": func(host, _ *testEnv) int {
 			resp, _ := host.modPost("/rooms/D/lobby/off", mod, url.Values{})
 			return resp.StatusCode
@@ -453,8 +470,14 @@ func TestRoomStateUnreachable(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if logs := host.logs.String(); !strings.Contains(logs, "redis room") || strings.Contains(logs, "panic") {
-		t.Errorf("the log does not name Redis, or holds a panic: %s", logs)
+	logs := host.logs.String()
+	if strings.Contains(logs, "panic") {
+		t.Errorf("the log holds a panic: %s", logs)
+	}
+	for l := range strings.Lines(logs) {
+		if strings.Contains(l, `msg="request failed"`) && (!strings.Contains(l, "status=503") || !strings.Contains(l, "redis ")) {
+			t.Errorf("got log line %s, want a 503 naming Redis", l)
+		}
 	}
 
 	srv.Restart()

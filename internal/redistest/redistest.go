@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,6 +118,42 @@ func (s *Server) Open(t testing.TB) *redis.Client {
 
 // Client is Open for the test that started the server.
 func (s *Server) Client() *redis.Client { return s.Open(s.t) }
+
+// Unresponsive returns the redis:// URL of a server that accepts
+// connections and never answers, as a Redis that hangs or a network that
+// drops everything after the handshake: each command waits out its read
+// timeout. It stops when t ends.
+func Unresponsive(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "redis://" + l.Addr().String() + "/0"
+}
 
 // String is the server's address, for failure messages.
 func (s *Server) String() string { return fmt.Sprintf("redis-server %s", s.Addr) }
