@@ -4,77 +4,42 @@ package handlers_test
 // Redis.
 
 import (
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/swrooms/swrooms/handlers"
-	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/knownrooms"
 	"github.com/swrooms/swrooms/ratelimit"
-	"github.com/swrooms/swrooms/roster"
-	"github.com/swrooms/swrooms/signalwire"
-	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
-// newInstances is n apps as n processes behind a load balancer would be:
-// one fake SignalWire, the same secret, each its own Handlers, client and
-// roster; with rdb, their rate limits and known rooms are in Redis, else
-// each in its own memory.
+// newInstances is n apps as n processes behind a load balancer would be
+// (startApps); with rdb, their rate limits and known rooms are in Redis,
+// else each in its own memory.
 func newInstances(t *testing.T, n int, rdb *redis.Client, mod ...func(*handlers.Config)) []*testEnv {
 	t.Helper()
-	fake, srv := swtest.NewServer(projectKey, apiToken)
-	t.Cleanup(srv.Close)
-	cfg := handlers.Config{SecretKey: []byte(secretKey), HostPasscode: "open-sesame", InviteTTL: time.Hour, MaxMembers: 5}
-	for _, m := range mod {
-		m(&cfg)
-	}
-	envs := make([]*testEnv, n)
-	for i := range envs {
-		client, err := signalwire.NewClient(srv.URL, projectKey, apiToken,
-			signalwire.WithRetry(2, time.Millisecond, 5*time.Millisecond))
-		if err != nil {
-			t.Fatal(err)
+	return startApps(t, n, func(int) handlers.Deps {
+		if rdb == nil {
+			return handlers.Deps{}
 		}
-		logs := &strings.Builder{}
-		status := handlers.NewStatus()
-		status.SetReady()
-		d := handlers.Deps{
-			Video: client, Roster: roster.NewMemoryStore(roster.Limits{}),
-			Log: slog.New(slog.NewTextHandler(logs, nil)), Status: status,
-		}
-		if rdb != nil {
-			d.Limiters = func(name string, burst int, perSecond float64) handlers.Limiter {
+		return handlers.Deps{
+			Limiters: func(name string, burst int, perSecond float64) handlers.Limiter {
 				return ratelimit.NewRedis(rdb, name, burst, perSecond)
-			}
-			d.KnownRooms = knownrooms.NewRedis(rdb, handlers.KnownRoomTTL)
+			},
+			KnownRooms: knownrooms.NewRedis(rdb, handlers.KnownRoomTTL),
 		}
-		envs[i] = &testEnv{t: t, app: handlers.NewApp(handlers.New(cfg, d)), fake: fake, jar: newJar(), logs: logs}
-	}
-	return envs
+	}, mod...)
 }
 
 // on is the same browser (cookies, CSRF token) talking to another
 // instance, as a round-robin balancer sends it.
 func (e *testEnv) on(other *testEnv) *testEnv {
 	return &testEnv{t: e.t, app: other.app, fake: e.fake, jar: e.jar, csrf: e.csrf, logs: other.logs}
-}
-
-func openRedis(t *testing.T, srv *redistest.Server) *redis.Client {
-	t.Helper()
-	rdb, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	return rdb
 }
 
 // Issue 17, "Rate limits hold across instances": the per-address join
@@ -101,7 +66,7 @@ func TestJoinBudgetPerAddressIsOneTotalAcrossInstances(t *testing.T) {
 			t.Parallel()
 			var rdb *redis.Client
 			if tt.redis {
-				rdb = openRedis(t, srv)
+				rdb = srv.Open(t)
 			}
 			envs := newInstances(t, tt.instances, rdb, behindProxy, func(c *handlers.Config) {
 				c.Limits.JoinsPerAddress = budget
@@ -140,7 +105,7 @@ func TestJoinBudgetPerAddressIsOneTotalAcrossInstances(t *testing.T) {
 // through another instance costs no SignalWire call.
 func TestKnownRoomsAreSharedAcrossInstances(t *testing.T) {
 	t.Parallel()
-	envs := newInstances(t, 2, openRedis(t, redistest.Start(t)), openHosting)
+	envs := newInstances(t, 2, redistest.Start(t).Open(t), openHosting)
 	envs[0].host("Shared", "Ann")
 	if n := len(envs[0].fake.CallsTo("POST", "/api/video/rooms")); n != 1 {
 		t.Fatalf("got %d room creations for the first host, want 1", n)
@@ -157,7 +122,7 @@ func TestKnownRoomsAreSharedAcrossInstances(t *testing.T) {
 func TestJoinsFailClosedWhileRedisIsDown(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	envs := newInstances(t, 1, openRedis(t, srv), openHosting)
+	envs := newInstances(t, 1, srv.Open(t), openHosting)
 	e := envs[0]
 	e.host("Busy", "Ann")
 	e.fake.ResetCalls()

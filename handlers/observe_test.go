@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,9 +9,6 @@ import (
 	"time"
 
 	"github.com/swrooms/swrooms/handlers"
-	"github.com/swrooms/swrooms/roster"
-	"github.com/swrooms/swrooms/signalwire"
-	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
 // The test connection of fiber.App.Test comes from 0.0.0.0: trusting
@@ -53,7 +49,7 @@ func TestRequestIDIsKeptOnlyFromATrustedProxy(t *testing.T) {
 			case !tt.kept && got == tt.sent:
 				t.Errorf("got the sent id %q, want a fresh one", got)
 			}
-			line := logLine(t, e.logs.String(), `msg="request failed"`)
+			line := handlers.LogLine(t, e.logs.String(), `msg="request failed"`)
 			if want := "request_id=" + got; !strings.Contains(line, want) {
 				t.Errorf("got log line %q, want it to carry %s", line, want)
 			}
@@ -73,21 +69,6 @@ func TestEveryRequestGetsItsOwnID(t *testing.T) {
 		}
 		seen[id] = true
 	}
-}
-
-// logLine is the one line of logs containing marker.
-func logLine(t *testing.T, logs, marker string) string {
-	t.Helper()
-	var found []string
-	for l := range strings.Lines(logs) {
-		if strings.Contains(l, marker) {
-			found = append(found, l)
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("got %d log lines with %s, want 1; logs:\n%s", len(found), marker, logs)
-	}
-	return found[0]
 }
 
 // recMeter records what the handlers report.
@@ -131,19 +112,8 @@ func (m *recMeter) has(request string) bool {
 
 func TestMeterSeesRoutePatternsStatusesAndJoins(t *testing.T) {
 	t.Parallel()
-	fake, srv := swtest.NewServer(projectKey, apiToken)
-	t.Cleanup(srv.Close)
-	client, err := signalwire.NewClient(srv.URL, projectKey, apiToken)
-	if err != nil {
-		t.Fatal(err)
-	}
-	status := handlers.NewStatus()
-	status.SetReady()
-	logs := &strings.Builder{}
 	meter := &recMeter{}
-	h := handlers.New(handlers.Config{SecretKey: []byte(secretKey), HostPasscode: "open-sesame", InviteTTL: time.Hour, MaxMembers: 5},
-		handlers.Deps{Video: client, Roster: roster.NewMemoryStore(roster.Limits{}), Log: slog.New(slog.NewTextHandler(logs, nil)), Status: status, Meter: meter})
-	e := &testEnv{t: t, app: handlers.NewApp(h), fake: fake, jar: newJar(), logs: logs}
+	e := startApps(t, 1, func(int) handlers.Deps { return handlers.Deps{Meter: meter} })[0]
 
 	e.host("Main_Office", "Alice")
 	if resp, a := e.token("Main_Office", map[string]any{"user": "Alice"}); resp.StatusCode != http.StatusOK {

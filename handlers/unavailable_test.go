@@ -80,7 +80,7 @@ func TestUnavailableSharedStateIsA503PageNeverA500(t *testing.T) {
 					t.Errorf("page: got action %q, want a retry of %s?x=1", action, path)
 				}
 				id := resp.Header.Get("X-Request-ID")
-				line := logLineOf(t, logs.String(), `msg="request failed"`)
+				line := LogLine(t, logs.String(), `msg="request failed"`)
 				for _, want := range []string{"level=ERROR", "status=503", "request_id=" + id, "redis "} {
 					if !strings.Contains(line, want) {
 						t.Errorf("got log line %q, want %q in it", line, want)
@@ -115,7 +115,9 @@ func TestRetryURLStaysOnTheSite(t *testing.T) {
 	}
 }
 
-func logLineOf(t *testing.T, logs, marker string) string {
+// LogLine is the one line of logs containing marker (logged once).
+// Exported for the external tests (package handlers_test) too.
+func LogLine(t *testing.T, logs, marker string) string {
 	t.Helper()
 	var found []string
 	for l := range strings.Lines(logs) {

@@ -10,11 +10,16 @@
 //
 // # Redis keys
 //
-//	swr:room:<room>   string "1", expires after the TTL (EX 3600 for an hour)
+//	swr:known:<room>   string "1", expires after the TTL (EX 3600 for an hour)
+//
+// Not under "swr:room:", which is the rooms' live state (roomstate): there
+// a room name with braces would make a known room's key one of another
+// room's keys.
 package knownrooms
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -82,12 +87,17 @@ type Redis struct {
 	ttl time.Duration
 }
 
-// NewRedis remembers rooms in rdb under "swr:room:<room>" for ttl each.
+// NewRedis remembers rooms in rdb under "swr:known:<room>" for ttl each.
+// It panics when ttl is under a millisecond, which Redis would take as
+// no expiry at all (0) or refuse.
 func NewRedis(rdb redis.Cmdable, ttl time.Duration) *Redis {
+	if ttl < time.Millisecond {
+		panic(fmt.Sprintf("knownrooms: a TTL of %v would keep rooms in Redis forever", ttl))
+	}
 	return &Redis{rdb: rdb, ttl: ttl}
 }
 
-func key(room string) string { return "swr:room:" + room }
+func key(room string) string { return "swr:known:" + room }
 
 // Known reports whether room was confirmed less than the TTL ago. When
 // Redis cannot answer, the error is a *redisconn.UnavailableError.

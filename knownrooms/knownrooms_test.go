@@ -3,13 +3,13 @@ package knownrooms_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/swrooms/swrooms/internal/redisconn"
+	"github.com/swrooms/swrooms/internal/fakeclock"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/knownrooms"
+	"github.com/swrooms/swrooms/roomstate"
 )
 
 // store is what the handlers use of known rooms.
@@ -24,24 +24,6 @@ var (
 	_ store = (*knownrooms.Redis)(nil)
 )
 
-// fakeClock moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newStore makes a store whose rooms are trusted for ttl, and a way to
 // move its time forward (the fake clock, or the real time Redis follows).
 type newStore func(t *testing.T, ttl time.Duration) (store, func(time.Duration))
@@ -49,21 +31,15 @@ type newStore func(t *testing.T, ttl time.Duration) (store, func(time.Duration))
 func TestMemory(t *testing.T) {
 	t.Parallel()
 	testContract(t, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
-		clock := &fakeClock{t: time.Now()}
-		return knownrooms.NewMemory(ttl, 100, clock.now), clock.advance
+		clock := fakeclock.New(time.Now())
+		return knownrooms.NewMemory(ttl, 100, clock.Now), clock.Advance
 	})
 }
 
 func TestRedis(t *testing.T) {
 	t.Parallel()
 	testContract(t, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
-		srv := redistest.Start(t)
-		rdb, err := redisconn.Open(srv.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = rdb.Close() })
-		return knownrooms.NewRedis(rdb, ttl), time.Sleep
+		return knownrooms.NewRedis(redistest.Start(t).Open(t), ttl), time.Sleep
 	})
 }
 
@@ -153,22 +129,22 @@ func TestMemoryForgetsTheLeastRecentlyUsedPastItsSize(t *testing.T) {
 	}
 }
 
-// The key is swr:room:<room> and expires with the TTL (EX 3600 for an
+// The key is swr:known:<room> and expires with the TTL (EX 3600 for an
 // hour).
 func TestRedisKeyIsNamedAndExpires(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := srv.Open(t)
 	ctx := context.Background()
 	if err := knownrooms.NewRedis(rdb, time.Hour).Add(ctx, "Main_Office"); err != nil {
 		t.Fatal(err)
 	}
-	ttl, err := rdb.TTL(ctx, "swr:room:Main_Office").Result()
+	ttl, err := rdb.TTL(ctx, "swr:known:Main_Office").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ttl <= 59*time.Minute || ttl > time.Hour {
-		t.Errorf("got TTL %v for swr:room:Main_Office, want about an hour", ttl)
+		t.Errorf("got TTL %v for swr:known:Main_Office, want about an hour", ttl)
 	}
 }
 
@@ -177,12 +153,7 @@ func TestRedisKeyIsNamedAndExpires(t *testing.T) {
 func TestRedisDownIsUnavailableAndRecovers(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
-	s := knownrooms.NewRedis(rdb, time.Hour)
+	s := knownrooms.NewRedis(srv.Open(t), time.Hour)
 	ctx := context.Background()
 	srv.Stop()
 	var u interface{ Unavailable() bool }
@@ -201,5 +172,54 @@ func TestRedisDownIsUnavailableAndRecovers(t *testing.T) {
 	}
 	if ok, err := s.Known(ctx, "R"); err != nil || !ok {
 		t.Errorf("Known after Redis came back: got %v %v, want true", ok, err)
+	}
+}
+
+// TestRedisKeysStayApartFromTheRoomsLiveState: the rooms' live state
+// (roomstate) shares the Redis, under "swr:room:{<room>}:<part>". Whatever
+// a room's name, adding it to the known rooms must not write one of those
+// keys: a string there breaks the room's chat (WRONGTYPE, after the
+// script already counted the message) and the lobby gauge's scan.
+func TestRedisKeysStayApartFromTheRoomsLiveState(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rdb := srv.Open(t)
+	ctx := context.Background()
+	rooms := roomstate.NewRedis(rdb, roomstate.Limits{}, roomstate.TTLs{})
+	post := roomstate.Post{Seat: "s", Role: roomstate.RoleModerator, Fallback: "Host", Text: "hello", At: time.Now()}
+	if _, err := rooms.Chat(ctx, "R", post); err != nil {
+		t.Fatal(err)
+	}
+	known := knownrooms.NewRedis(rdb, time.Hour)
+	for _, part := range []string{"state", "invite", "entries", "waiting", "decided", "leases", "blocked", "seats", "members", "revoked", "chat", "chatseq"} {
+		if err := known.Add(ctx, "{R}:"+part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rooms.Chat(ctx, "R", post); err != nil {
+		t.Errorf("chat in R after known rooms were added: %v", err)
+	}
+	if h, err := rooms.ChatHistory(ctx, "R"); err != nil || len(h) != 2 {
+		t.Errorf("R's chat history: got %d messages, %v; want 2", len(h), err)
+	}
+	if _, err := rooms.WaitingGuests(ctx); err != nil {
+		t.Errorf("waiting guests: %v", err)
+	}
+	if ok, err := known.Known(ctx, "{R}:chat"); err != nil || !ok {
+		t.Errorf("Known({R}:chat) = %v, %v; want true", ok, err)
+	}
+}
+
+func TestRedisRefusesATTLThatNeverExpires(t *testing.T) {
+	t.Parallel()
+	for _, ttl := range []time.Duration{0, -time.Second, time.Microsecond} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("NewRedis with TTL %v: no panic", ttl)
+				}
+			}()
+			knownrooms.NewRedis(nil, ttl)
+		}()
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/internal/redistest"
 )
 
@@ -35,12 +34,7 @@ func openRedis(t *testing.T, srv *redistest.Server, lim Limits) *Redis {
 
 func openRedisBlocking(t *testing.T, srv *redistest.Server, lim Limits, block time.Duration) *Redis {
 	t.Helper()
-	c, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	b := newRedisBlocking(c, lim, slog.New(slog.NewTextHandler(t.Output(), nil)), block)
+	b := newRedisBlocking(srv.Open(t), lim, slog.New(slog.NewTextHandler(t.Output(), nil)), block)
 	t.Cleanup(b.Close)
 	return b
 }
@@ -148,7 +142,7 @@ func TestRedisKeysExpireAndStreamsAreCapped(t *testing.T) {
 	for range 500 {
 		mustPublish(t, b, "R", Event{Target: "all"})
 	}
-	rc := srv.Client()
+	rc := srv.Open(t)
 	ctx := context.Background()
 	n, err := rc.XLen(ctx, streamKey("R")).Result()
 	if err != nil || n < 11 || n > 200 {
@@ -209,14 +203,7 @@ func (b *Redis) readerRooms() int {
 func TestRedisOutageFailsCallsAndRecoversByItself(t *testing.T) {
 	srv := redistest.Start(t)
 	base := runtime.NumGoroutine()
-	a, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, c := srv.Open(t), srv.Open(t) // closed below, before the last count
 	pa := NewRedis(a, Limits{}, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	pc := NewRedis(c, Limits{}, slog.New(slog.NewTextHandler(t.Output(), nil)))
 	subA := mustSubscribe(t, pa, "R", everyone, "")

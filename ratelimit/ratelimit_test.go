@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swrooms/swrooms/internal/redisconn"
+	"github.com/swrooms/swrooms/internal/fakeclock"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/ratelimit"
 )
@@ -32,41 +32,19 @@ type budgets struct {
 	advance func(d time.Duration)
 }
 
-// fakeClock moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func memoryBudgets(t *testing.T) budgets {
-	clock := &fakeClock{t: time.Now()}
+	clock := fakeclock.New(time.Now())
 	return budgets{
 		make: func(_ string, burst int, perSecond float64) limiter {
-			return ratelimit.NewMemory(burst, perSecond, 100, clock.now)
+			return ratelimit.NewMemory(burst, perSecond, 100, clock.Now)
 		},
-		advance: clock.advance,
+		advance: clock.Advance,
 	}
 }
 
 func redisBudgets(t *testing.T) (budgets, *redistest.Server) {
 	srv := redistest.Start(t)
-	rdb, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = rdb.Close() })
+	rdb := srv.Open(t)
 	return budgets{
 		make: func(name string, burst int, perSecond float64) limiter {
 			return ratelimit.NewRedis(rdb, name, burst, perSecond)
@@ -197,19 +175,7 @@ func testContract(t *testing.T, newBudgets func(t *testing.T) budgets) {
 	t.Run("concurrent takes spend the burst exactly", func(t *testing.T) {
 		t.Parallel()
 		l := newBudgets(t).make("race", 10, perMinute)
-		var allowed atomic.Int32
-		var wg sync.WaitGroup
-		for range 40 {
-			wg.Go(func() {
-				if _, ok, err := l.Take(ctx, "a"); err != nil {
-					t.Error(err)
-				} else if ok {
-					allowed.Add(1)
-				}
-			})
-		}
-		wg.Wait()
-		if n := allowed.Load(); n != 10 {
+		if n := takeAtOnce(t, 40, func(int) limiter { return l }); n != 10 {
 			t.Errorf("got %d of 40 concurrent takes allowed, want the burst of 10", n)
 		}
 	})
@@ -222,18 +188,22 @@ func TestRedisBudgetIsSharedAcrossInstances(t *testing.T) {
 	srv := redistest.Start(t)
 	var instances []limiter
 	for range 3 {
-		rdb, err := redisconn.Open(srv.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = rdb.Close() })
-		instances = append(instances, ratelimit.NewRedis(rdb, "joins", 10, perMinute))
+		instances = append(instances, ratelimit.NewRedis(srv.Open(t), "joins", 10, perMinute))
 	}
+	if n := takeAtOnce(t, 60, func(i int) limiter { return instances[i%3] }); n != 10 {
+		t.Errorf("got %d of 60 takes through 3 instances allowed, want the burst of 10", n)
+	}
+}
+
+// takeAtOnce takes n units of one key at once, the i-th from the budget
+// of(i), and returns how many were allowed.
+func takeAtOnce(t *testing.T, n int, of func(i int) limiter) int {
+	t.Helper()
 	var allowed atomic.Int32
 	var wg sync.WaitGroup
-	for i := range 60 {
+	for i := range n {
 		wg.Go(func() {
-			if _, ok, err := instances[i%3].Take(context.Background(), "198.51.100.1"); err != nil {
+			if _, ok, err := of(i).Take(context.Background(), "198.51.100.1"); err != nil {
 				t.Error(err)
 			} else if ok {
 				allowed.Add(1)
@@ -241,9 +211,7 @@ func TestRedisBudgetIsSharedAcrossInstances(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := allowed.Load(); n != 10 {
-		t.Errorf("got %d of 60 takes through 3 instances allowed, want the burst of 10", n)
-	}
+	return int(allowed.Load())
 }
 
 // The bucket lives under swr:rl:<name>:<key> and expires once it would be
@@ -251,7 +219,7 @@ func TestRedisBudgetIsSharedAcrossInstances(t *testing.T) {
 func TestRedisKeysAreNamedAndExpire(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := srv.Open(t)
 	ctx := context.Background()
 	l := ratelimit.NewRedis(rdb, "joins", 5, perMinute) // full again 5 minutes after the last take
 	if _, ok, err := l.Take(ctx, "198.51.100.1"); err != nil || !ok {

@@ -164,6 +164,26 @@ var contract = []struct {
 	name string
 	run  func(f *fixture)
 }{
+	{"rooms are apart whatever their names", func(f *fixture) {
+		names := []string{f.room, f.room + "}:chat", "{" + f.room + "}", "{" + f.room + "}:chat", f.room + ":chat", f.room + "*", f.room + "\n", f.room + "%3A"}
+		for i, room := range names {
+			g := &fixture{t: f.t, s: f.s, room: room, ctx: f.ctx}
+			if _, err := g.chat("s", fmt.Sprint(i), at(time.Duration(i)*time.Second)); err != nil {
+				f.t.Fatalf("chat in %q: %v", room, err)
+			}
+			g.knock(fmt.Sprint("e", i), fmt.Sprint("g", i), "Ann", "", t0)
+		}
+		for i, room := range names {
+			h, err := f.s.ChatHistory(f.ctx, room)
+			if err != nil || len(h) != 1 || h[0].Text != fmt.Sprint(i) {
+				f.t.Errorf("history of %q: got %+v, %v; want its one message %d", room, h, err, i)
+			}
+			g := &fixture{t: f.t, s: f.s, room: room, ctx: f.ctx}
+			if w := g.waiting(t0); len(w) != 1 || w[0] != fmt.Sprint("e", i) {
+				f.t.Errorf("lobby of %q: got %q, want its one entry e%d", room, w, i)
+			}
+		}
+	}},
 	{"a new room's lobby is on; off admits a knock at once", func(f *fixture) {
 		if res := f.knock("e1", "g1", "Ann", "", t0); res.Outcome != roomstate.KnockWaiting || res.Entry.ID != "e1" || res.Host {
 			f.t.Fatalf("knock with the lobby on: got %+v, want e1 waiting without a host", res)

@@ -10,7 +10,10 @@
 // Both implement the same operations with the same results (one contract
 // test suite runs against both); each operation is atomic: a section under
 // the room's lock in memory, one Lua script in Redis, so that no failure
-// leaves a room half-written.
+// leaves a room half-written. (Redis runs a script whole whatever happens
+// to the connection, but would keep what a script wrote before an error of
+// its own: the scripts take only arguments this package formed, on keys
+// that only they write, so nothing in them can fail midway.)
 //
 // # Presence
 //

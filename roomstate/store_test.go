@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/roomstate"
 )
@@ -21,12 +20,7 @@ func TestMemory(t *testing.T) {
 
 func TestRedis(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	c, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := redistest.Start(t).Open(t)
 	runContract(t, func(t *testing.T, lim roomstate.Limits) store { return roomstate.NewRedis(c, lim, roomstate.TTLs{}) })
 }
 
@@ -53,7 +47,7 @@ func TestMemoryForgetsTheLeastRecentlyUsedRooms(t *testing.T) {
 func TestRedisKeysExpireAndStayBounded(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	c := srv.Client()
+	c := srv.Open(t)
 	ctx := context.Background()
 	ttl := roomstate.TTLs{Invite: time.Hour, Seat: 2 * time.Hour, Decision: 3 * time.Hour, Room: 4 * time.Hour}
 	s := roomstate.NewRedis(c, roomstate.Limits{Chat: 2}, ttl)
@@ -129,8 +123,8 @@ func TestRedisKeysExpireAndStayBounded(t *testing.T) {
 func TestRedisSharedByInstances(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	a := roomstate.NewRedis(srv.Client(), roomstate.Limits{}, roomstate.TTLs{})
-	b := roomstate.NewRedis(srv.Client(), roomstate.Limits{}, roomstate.TTLs{})
+	a := roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{})
+	b := roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{})
 	ctx := context.Background()
 	if _, err := a.Knock(ctx, "S", roomstate.Knock{ID: "e1", Name: "Ann", NameKey: "ann", GuestID: "g1", Since: t0, Now: t0, Grace: time.Minute}); err != nil {
 		t.Fatal(err)
@@ -149,12 +143,7 @@ func TestRedisSharedByInstances(t *testing.T) {
 func TestRedisDownIsUnavailable(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	c, err := redisconn.Open(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	s := roomstate.NewRedis(c, roomstate.Limits{}, roomstate.TTLs{})
+	s := roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{})
 	ctx := context.Background()
 	srv.Stop()
 	ops := map[string]func() error{
@@ -236,7 +225,7 @@ func TestWaitingGuestsCountsEveryRoom(t *testing.T) {
 		WaitingGuests(context.Context) (int, error)
 	}{
 		"memory": roomstate.NewMemory(roomstate.Limits{}),
-		"redis":  roomstate.NewRedis(srv.Client(), roomstate.Limits{}, roomstate.TTLs{}),
+		"redis":  roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{}),
 	} {
 		ctx := context.Background()
 		if n, err := s.WaitingGuests(ctx); err != nil || n != 0 {

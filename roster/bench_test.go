@@ -67,7 +67,12 @@ func BenchmarkDecodeBatch(b *testing.B) {
 // BenchmarkApplyBatch20 applies a typical batch to a 20-member seat and
 // builds the roster the handler renders.
 func BenchmarkApplyBatch20(b *testing.B) {
-	s := NewMemoryStore(Limits{PostsPerSecond: 1e9, PostBurst: 1 << 30}) // no post budget in the way
+	benchApply20(b, NewMemoryStore(Limits{PostsPerSecond: 1e9, PostBurst: 1 << 30})) // no post budget in the way
+}
+
+// benchApply20 applies a typical batch to a 20-member seat of s, again and
+// again.
+func benchApply20(b *testing.B, s Store) {
 	ctx := context.Background()
 	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
 		b.Fatal(err)
@@ -97,35 +102,13 @@ func BenchmarkApplyBatch20(b *testing.B) {
 // seat's record decoded and encoded once.
 func BenchmarkRedisApply(b *testing.B) {
 	srv := redistest.Start(b)
-	s := NewRedisStore(openRedis(b, srv), Limits{PostsPerSecond: 1e9, PostBurst: 1 << 30}) // no post budget in the way
-	ctx := context.Background()
-	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
-		b.Fatal(err)
-	}
-	tmpl, err := DecodeBytes([]byte(typicalBatch(0)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	batch := Batch{Epoch: tmpl.Epoch, Events: make([]Event, len(tmpl.Events))}
-	next := uint64(2)
-	b.ReportAllocs()
-	for b.Loop() {
-		for i, e := range tmpl.Events {
-			e.Seq = next + uint64(i)
-			batch.Events[i] = e
-		}
-		next += uint64(len(tmpl.Events))
-		r, d, err := s.Apply(ctx, seatA, batch)
-		if err != nil || r.NeedsSnapshot || r.Count != 20 || d.Full || r.Version != d.Base+1 {
-			b.Fatalf("got count %d needs snapshot %v delta %+v version %d err %v", r.Count, r.NeedsSnapshot, d, r.Version, err)
-		}
-	}
+	benchApply20(b, NewRedisStore(srv.Open(b), Limits{PostsPerSecond: 1e9, PostBurst: 1 << 30})) // no post budget in the way
 }
 
 // BenchmarkRedisGet20 is BenchmarkGet20 on a RedisStore.
 func BenchmarkRedisGet20(b *testing.B) {
 	srv := redistest.Start(b)
-	s := NewRedisStore(openRedis(b, srv), Limits{})
+	s := NewRedisStore(srv.Open(b), Limits{})
 	ctx := context.Background()
 	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
 		b.Fatal(err)

@@ -22,7 +22,7 @@ import (
 func TestRedisStoreFollowsRedisDownAndBack(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	s := NewRedisStore(openRedis(t, srv), Limits{})
+	s := NewRedisStore(srv.Open(t), Limits{})
 	join := mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "Ada"))))
 	if _, _, err := s.Apply(ctx, seatA, join); err != nil {
 		t.Fatal(err)
@@ -54,9 +54,9 @@ func TestRedisStoreFollowsRedisDownAndBack(t *testing.T) {
 func TestRedisKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	c := srv.Client()
+	c := srv.Open(t)
 	const ttl = time.Hour
-	s := NewRedisStore(openRedis(t, srv), Limits{IdleTTL: ttl, PostsPerSecond: 1, PostBurst: 10})
+	s := NewRedisStore(srv.Open(t), Limits{IdleTTL: ttl, PostsPerSecond: 1, PostBurst: 10})
 	key := SeatKey{Room: "Main:Office%", Seat: "seat-a"}
 	if _, _, err := s.Apply(ctx, key, mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "Ada"))))); err != nil {
 		t.Fatal(err)
@@ -161,13 +161,13 @@ func checkAccounting(t *testing.T, c *redis.Client, lim Limits) {
 func TestRedisBoundsHold(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	c := srv.Client()
+	c := srv.Open(t)
 	join := mustBatch(t, "e1", ev(1, "room.joined", joinedData("m1", person("m1", "Ada"))))
 
 	t.Run("a room holds at most SeatsPerMember×RoomCapacity seats", func(t *testing.T) {
 		c.FlushDB(ctx)
 		lim := Limits{RoomCapacity: 2, SeatsPerMember: 2}
-		s := NewRedisStore(openRedis(t, srv), lim)
+		s := NewRedisStore(srv.Open(t), lim)
 		if _, _, err := s.Apply(ctx, SeatKey{Room: "Quiet", Seat: "1"}, join); err != nil {
 			t.Fatal(err)
 		}
@@ -189,7 +189,7 @@ func TestRedisBoundsHold(t *testing.T) {
 	t.Run("all seats stay within MaxBytes", func(t *testing.T) {
 		c.FlushDB(ctx)
 		lim := Limits{MaxBytes: 2 << 20}
-		s := NewRedisStore(openRedis(t, srv), lim)
+		s := NewRedisStore(srv.Open(t), lim)
 		for seat := range 10 {
 			for _, raw := range widestSeat(seat) {
 				if _, _, err := s.Apply(ctx, SeatKey{Room: fmt.Sprint("Wide", seat%3), Seat: fmt.Sprint(seat)}, mustDecode(t, raw)); err != nil {
@@ -208,9 +208,9 @@ func TestRedisBoundsHold(t *testing.T) {
 func TestRedisIdleSeatsLeaveTheAccounting(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	c := srv.Client()
+	c := srv.Open(t)
 	lim := Limits{RoomCapacity: 1, SeatsPerMember: 3}
-	s := NewRedisStore(openRedis(t, srv), lim)
+	s := NewRedisStore(srv.Open(t), lim)
 	join := mustBatch(t, "e1", ev(1, "room.joined", joinedData("m1", person("m1", "Ada"))))
 	for _, k := range []SeatKey{{"A", "1"}, {"A", "2"}, {"B", "1"}} {
 		if _, _, err := s.Apply(ctx, k, join); err != nil {
@@ -240,8 +240,8 @@ func TestRedisIdleSeatsLeaveTheAccounting(t *testing.T) {
 func TestRedisStoreTakesAnUnreadableRecordAsLost(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	c := srv.Client()
-	s := NewRedisStore(openRedis(t, srv), Limits{})
+	c := srv.Open(t)
+	s := NewRedisStore(srv.Open(t), Limits{})
 	if _, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "Ada"))))); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +266,7 @@ func TestRedisChargeFollowsMemoryUsage(t *testing.T) {
 	}
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	c := srv.Client()
+	c := srv.Open(t)
 	shapes := []struct {
 		name   string
 		seats  int
@@ -281,7 +281,7 @@ func TestRedisChargeFollowsMemoryUsage(t *testing.T) {
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
 			c.FlushDB(ctx)
-			s := NewRedisStore(openRedis(t, srv), Limits{PostsPerSecond: 1, PostBurst: 10})
+			s := NewRedisStore(srv.Open(t), Limits{PostsPerSecond: 1, PostBurst: 10})
 			for i := range sh.seats {
 				for _, raw := range sh.bodies(i) {
 					// Seat ids as long as the app's (a 22-character token).
@@ -370,7 +370,7 @@ func TestSeatRecordRoundTrips(t *testing.T) {
 func TestRedisLenCountsEverySeatOfEveryRoom(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
-	a, b := NewRedisStore(openRedis(t, srv), Limits{}), NewRedisStore(openRedis(t, srv), Limits{})
+	a, b := NewRedisStore(srv.Open(t), Limits{}), NewRedisStore(srv.Open(t), Limits{})
 	if n, err := a.Len(ctx); err != nil || n != 0 {
 		t.Fatalf("Len of an empty store = %d, %v; want 0", n, err)
 	}

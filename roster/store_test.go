@@ -9,27 +9,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swrooms/swrooms/internal/fakeclock"
 )
 
-// clock is an injectable clock for expiry and hand-raise times.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the clock of expiry and hand-raise times.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)) }
 
 // person renders a member object of the wire format.
 func person(id, name string, extra ...string) string {
