@@ -5,6 +5,7 @@
 package redistest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -30,6 +31,26 @@ type Server struct {
 	Addr string
 	URL  string
 	cmd  *exec.Cmd
+	out  syncBuffer
+}
+
+// syncBuffer is the server's output, written by exec's copying goroutine
+// and read at cleanup.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 // Start starts a redis-server for t and waits until it answers PING.
@@ -46,7 +67,12 @@ func Start(t testing.TB) *Server {
 	s.Addr = "127.0.0.1:" + strconv.Itoa(s.Port)
 	s.URL = "redis://" + s.Addr + "/0"
 	s.start()
-	t.Cleanup(s.Stop)
+	t.Cleanup(func() {
+		s.Stop()
+		if t.Failed() {
+			t.Logf("%s said:\n%s", s, s.out.String())
+		}
+	})
 	return s
 }
 
@@ -64,7 +90,9 @@ func (s *Server) start() {
 	s.t.Helper()
 	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.Port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning")
-	s.cmd.Stdout, s.cmd.Stderr = os.Stderr, os.Stderr
+	// Its startup banner and warnings (overcommit) would fill every test
+	// log: kept, and shown only when the test fails.
+	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
