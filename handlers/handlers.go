@@ -89,6 +89,7 @@ type Handlers struct {
 	broker     Broker
 	rooms      *liveRooms
 	chatLimits *keyedLimiter
+	roomPages  roomPages // compiled room pages (render.go)
 }
 
 // Deps are what New needs besides the configuration.
@@ -130,7 +131,7 @@ func New(cfg Config, d Deps) *Handlers {
 	if d.Broker == nil {
 		d.Broker = push.NewMemory(push.Limits{}, nil)
 	}
-	return &Handlers{
+	h := &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
 		roster:     d.Roster,
@@ -145,6 +146,8 @@ func New(cfg Config, d Deps) *Handlers {
 		rooms:      newLiveRooms(),
 		chatLimits: newChatLimits(),
 	}
+	h.roomPages = h.compileRoomPages()
+	return h
 }
 
 // knownRoomTTL bounds how long a room is trusted to exist without asking:

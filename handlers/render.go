@@ -3,6 +3,7 @@ package handlers
 import (
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"github.com/swrooms/swrooms/views"
 )
@@ -16,6 +17,36 @@ func (h *Handlers) render(c *fiber.Ctx, status int, title string, content templ.
 		return content.Render(c.UserContext(), c.Response().BodyWriter())
 	}
 	return views.Layout(h.shell(c, title), content).Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// renderRoom writes a room page (p has a request's own values: room, user,
+// invite, config) with its compiled template, or with templ for an htmx
+// fragment. Every room page is private to its browser (no-store).
+func (h *Handlers) renderRoom(c *fiber.Ctx, p views.RoomPage) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	t := h.roomPages.of(p.Role)
+	if t == nil || isFragment(c) {
+		full := h.roomPageOf(p.Role)(p.Room)
+		full.User, full.InviteURL, full.InviteExpires, full.Config = p.User, p.InviteURL, p.InviteExpires, p.Config
+		return h.render(c, fiber.StatusOK, p.Room, views.Room(full))
+	}
+	c.Vary("HX-Request")
+	c.Status(fiber.StatusOK).Type("html", "utf-8")
+	return t.Render(c.UserContext(), bodyWriter{c.Response()}, p)
+}
+
+// bodyWriter appends to a response's body; WriteString spares a string's
+// copy into a byte slice first.
+type bodyWriter struct{ r *fasthttp.Response }
+
+func (w bodyWriter) Write(b []byte) (int, error) {
+	w.r.AppendBody(b)
+	return len(b), nil
+}
+
+func (w bodyWriter) WriteString(s string) (int, error) {
+	w.r.AppendBodyString(s)
+	return len(s), nil
 }
 
 // isFragment: an htmx request wants a fragment, except a boosted link or a

@@ -67,20 +67,16 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 	}
 	h.renewHostSession(c, hs) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
 	user, _ := normalizeUser(c.Query("user"))
-	inv := h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), h.inviteVersion(room))
-	p := views.RoomPage{
+	now := h.now()
+	inv := h.sign.newInviteV(room, now.Add(h.cfg.InviteTTL), h.inviteVersion(room))
+	return h.renderRoom(c, views.RoomPage{
 		Room:          room,
 		Role:          views.RoleModerator,
 		User:          user,
 		InviteURL:     h.baseURL(c) + inviteURL(inv),
-		InviteExpires: h.now().Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
+		InviteExpires: now.Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
 		Config:        h.islandConfig(c, room, views.RoleModerator, user, nil),
-		SDKURL:        h.assets.SDK,
-		IslandURL:     h.assets.Room,
-		Tabs:          roomTabs(room, views.RoleModerator),
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return h.render(c, fiber.StatusOK, room, views.Room(p))
+	})
 }
 
 // guestRoom handles "GET /guest?room=&exp=&sig=": the guest page for a
@@ -99,19 +95,54 @@ func (h *Handlers) guestRoom(c *fiber.Ctx) error {
 	}
 	h.guestID(c) // the browser's identity, which a block names
 	user, _ := normalizeUser(c.Query("user"))
-	p := views.RoomPage{
-		Room:      inv.Room,
-		Role:      views.RoleGuest,
-		User:      user,
-		Config:    h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
-		SDKURL:    h.assets.SDK,
-		IslandURL: h.assets.Room,
-		Tabs:      roomTabs(inv.Room, views.RoleGuest),
-		// The waiting room shows here after Join (lobby.js).
-		PrejoinExtra: views.LobbySlot(),
+	return h.renderRoom(c, views.RoomPage{
+		Room:   inv.Room,
+		Role:   views.RoleGuest,
+		User:   user,
+		Config: h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
+	})
+}
+
+// roomPageOf gives what a room page of role holds besides a request's own
+// values (room, name, invite, config): scripts, tabs and, for guests, the
+// waiting room's slot. roomPages compiles it once per role.
+func (h *Handlers) roomPageOf(role string) func(room string) views.RoomPage {
+	return func(room string) views.RoomPage {
+		p := views.RoomPage{Room: room, Role: role, SDKURL: h.assets.SDK, IslandURL: h.assets.Room, Tabs: roomTabs(room, role)}
+		if role == views.RoleGuest {
+			p.PrejoinExtra = views.LobbySlot() // the waiting room shows here after Join (lobby.js)
+		}
+		return p
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return h.render(c, fiber.StatusOK, inv.Room, views.Room(p))
+}
+
+// roomPages are the room page compiled for each role (views.RoomTemplate).
+type roomPages struct{ moderator, guest *views.RoomTemplate }
+
+// compileRoomPages compiles both; a role whose page does not compile (a
+// bug the views tests catch) is rendered templ's way, and logged.
+func (h *Handlers) compileRoomPages() roomPages {
+	shell := views.Shell{Sandbox: h.cfg.Sandbox, Assets: h.assets, OpenHosting: h.cfg.OpenHosting}
+	var pages roomPages
+	for _, r := range []struct {
+		role string
+		t    **views.RoomTemplate
+	}{{views.RoleModerator, &pages.moderator}, {views.RoleGuest, &pages.guest}} {
+		t, err := views.CompileRoom(shell, h.roomPageOf(r.role))
+		if err != nil {
+			h.log.Error("room page not compiled; rendering it with templ", "role", r.role, "err", err)
+			continue
+		}
+		*r.t = t
+	}
+	return pages
+}
+
+func (p roomPages) of(role string) *views.RoomTemplate {
+	if role == views.RoleModerator {
+		return p.moderator
+	}
+	return p.guest
 }
 
 // roomTabs are the side panel's tabs: People and Chat for everyone, and

@@ -23,6 +23,7 @@ var (
 	benchFlag   = flag.Bool("joinbench", false, "run the join benchmark")
 	profileDir  = flag.String("joinbench.profile", "", "instead of the benchmark, write cpu.pprof and allocs.pprof of the app under the join load to this `dir`")
 	profileFor  = flag.Duration("joinbench.profile-for", 10*time.Second, "how long the profiles sample")
+	profileOp   = flag.String("joinbench.profile-op", "join", "what the profiled load does: `join` (page + token), page or token")
 	benchJoins  = flag.Int("joinbench.joins", 9600, "joins to measure, and as many page-only, token-only and anchor requests")
 	benchClient = flag.Int("joinbench.clients", 32, "concurrent clients")
 )
@@ -115,7 +116,29 @@ func TestJoinBench(t *testing.T) {
 	}
 
 	if *profileDir != "" {
-		profile(t, app, clients, join(browsers))
+		op := join(browsers)
+		switch *profileOp {
+		case "join":
+		case "page", "token":
+			// A token needs the CSRF token of a page the browser opened.
+			for _, set := range browsers {
+				for _, b := range set {
+					if err := b.page(); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			op = func(w, k int) error {
+				b := browsers[w][(k/tokensPerBrowser)%len(browsers[w])]
+				if *profileOp == "page" {
+					return b.page()
+				}
+				return b.token()
+			}
+		default:
+			t.Fatalf("-joinbench.profile-op: want join, page or token, got %q", *profileOp)
+		}
+		profile(t, app, clients, op)
 		return
 	}
 
