@@ -61,8 +61,10 @@ func (s signer) csrfBinding(cookie string, now time.Time) (string, int64, bool) 
 
 // pageToken is the token a page rendered now carries.
 func (s signer) pageToken(id string, exp time.Time) string {
-	e := strconv.FormatInt(exp.Unix(), 10)
-	return e + "." + s.sign("csrf-page", id, e)
+	var b [20 + 1 + 43]byte // an expiry, '.', a signature: one string made
+	t := strconv.AppendInt(b[:0], exp.Unix(), 10)
+	sum := s.mac("csrf-page", id, string(t))
+	return string(appendSig(append(t, '.'), &sum))
 }
 
 // checkPageToken reports whether tok was made for browser id and has not
@@ -132,7 +134,7 @@ func (s csrfStorage) Get(key string) ([]byte, error) {
 	if _, ok := s.sign.csrfID(key, s.now()); !ok {
 		return nil, nil
 	}
-	return []byte{1}, nil
+	return []byte{}, nil // known: Fiber tests for nil; an empty slice allocates nothing
 }
 
 func (csrfStorage) Set(string, []byte, time.Duration) error { return nil }

@@ -73,7 +73,7 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 		Room:          room,
 		Role:          views.RoleModerator,
 		User:          user,
-		InviteURL:     h.baseURL(c) + inviteURL(inv),
+		InviteURL:     h.guestLink(c, inv),
 		InviteExpires: now.Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
 		Config:        h.islandConfig(c, room, views.RoleModerator, user, nil),
 	})
@@ -159,21 +159,48 @@ func roomTabs(room, role string) []views.PanelTab {
 }
 
 func (h *Handlers) islandConfig(c *fiber.Ctx, room, role, user string, inv *views.Invite) views.IslandConfig {
-	base := "/rooms/" + url.PathEscape(room)
+	token, events, joinFailed := roomURLs(room)
 	return views.IslandConfig{
 		Room: room, Role: role, User: user,
-		TokenURL: base + "/token", EventsURL: base + "/events", JoinFailedURL: base + "/join-failed",
+		TokenURL: token, EventsURL: events, JoinFailedURL: joinFailed,
 		CSRF: csrfToken(c), Invite: inv, Sandbox: h.cfg.Sandbox,
 	}
 }
 
-func inviteURL(inv invite) string {
-	q := url.Values{}
-	q.Set("room", inv.Room)
-	q.Set("exp", strconv.FormatInt(inv.Exp, 10))
-	q.Set("sig", inv.Sig)
-	inviteQuery(q, inv)
-	return "/guest?" + q.Encode()
+// roomURLs are the island's endpoints of room: its token, its events and
+// its failed joins. They are cut from one string: one allocation, not
+// four.
+func roomURLs(room string) (token, events, joinFailed string) {
+	base := "/rooms/" + url.PathEscape(room)
+	all := base + "/token" + base + "/events" + base + "/join-failed"
+	n := len(base)
+	return all[:n+len("/token")], all[n+len("/token") : 2*n+len("/token/events")], all[2*n+len("/token/events"):]
+}
+
+// inviteURL is the path and query of a guest link: url.Values' encoding
+// (keys sorted: exp, room, sig, v), written out.
+func inviteURL(inv invite) string { return string(appendInviteURL(nil, inv)) }
+
+func appendInviteURL(b []byte, inv invite) []byte {
+	b = strconv.AppendInt(append(b, "/guest?exp="...), inv.Exp, 10)
+	b = append(append(b, "&room="...), url.QueryEscape(inv.Room)...)
+	b = append(append(b, "&sig="...), url.QueryEscape(inv.Sig)...)
+	if inv.V > 0 {
+		b = strconv.AppendInt(append(b, "&v="...), int64(inv.V), 10)
+	}
+	return b
+}
+
+// guestLink is the absolute guest link of inv, as one string.
+func (h *Handlers) guestLink(c *fiber.Ctx, inv invite) string {
+	var buf [256]byte
+	b := buf[:0]
+	if h.cfg.PublicURL != "" {
+		b = append(b, h.cfg.PublicURL...)
+	} else {
+		b = append(append(append(b, c.Protocol()...), "://"...), c.Hostname()...)
+	}
+	return string(appendInviteURL(b, inv))
 }
 
 // baseURL is PUBLIC_URL, or what the request says (trusting proxies'

@@ -60,18 +60,39 @@ func (s signer) seal(purpose string, exp int64, fields ...string) string {
 	return string(appendSig(b, &sum))
 }
 
+// maxSealFields is the most fields a sealed value has: a stream
+// ticket's four.
+const maxSealFields = 4
+
+// sealFields are a sealed value's fields; open fills the first n.
+type sealFields [maxSealFields]string
+
 // open checks a sealed value of n fields: its shape, its signature, then
-// its expiry. It returns the fields and the expiry.
-func (s signer) open(v, purpose string, n int, now time.Time) ([]string, int64, bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) != n+2 || !s.verify(parts[n+1], purpose, parts[:n+1]...) {
-		return nil, 0, false
+// its expiry. It returns the fields and the expiry. The value is cut in
+// place: no slice is made for its parts.
+func (s signer) open(v, purpose string, n int, now time.Time) (sealFields, int64, bool) {
+	var parts [maxSealFields + 1]string // the fields and the expiry; then the signature
+	if n > maxSealFields {
+		return sealFields{}, 0, false
+	}
+	rest := v
+	for k := 0; k <= n; k++ {
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			return sealFields{}, 0, false
+		}
+		parts[k], rest = rest[:i], rest[i+1:]
+	}
+	if strings.IndexByte(rest, '.') >= 0 || !s.verify(rest, purpose, parts[:n+1]...) {
+		return sealFields{}, 0, false
 	}
 	exp, err := strconv.ParseInt(parts[n], 10, 64)
 	if err != nil || now.Unix() >= exp {
-		return nil, 0, false
+		return sealFields{}, 0, false
 	}
-	return parts[:n], exp, true
+	var f sealFields
+	copy(f[:], parts[:n])
+	return f, exp, true
 }
 
 func randomID(n int) string {
@@ -95,14 +116,20 @@ func (s signer) newInvite(room string, exp time.Time) invite { return s.newInvit
 
 func (s signer) newInviteV(room string, exp time.Time, v int) invite {
 	e := exp.Unix()
-	return invite{Room: room, Exp: e, Sig: s.sign("invite", inviteParts(room, strconv.FormatInt(e, 10), v)...), V: v}
+	var b [20]byte
+	sum := s.inviteMAC(room, string(strconv.AppendInt(b[:0], e, 10)), v)
+	var sig [64]byte
+	return invite{Room: room, Exp: e, Sig: string(appendSig(sig[:0], &sum)), V: v}
 }
 
-func inviteParts(room, exp string, v int) []string {
+// inviteMAC is the signature of an invite: over its room and expiry, and
+// its version when it has one.
+func (s signer) inviteMAC(room, exp string, v int) [macSize]byte {
 	if v == 0 {
-		return []string{room, exp}
+		return s.mac("invite", room, exp)
 	}
-	return []string{room, exp, strconv.Itoa(v)}
+	var ver [20]byte
+	return s.mac("invite", room, exp, string(strconv.AppendInt(ver[:0], int64(v), 10)))
 }
 
 // checkInvite takes the link's raw values; exp is checked as it was signed.
@@ -123,7 +150,10 @@ func (s signer) checkInviteV(room, exp, sig, v string, now time.Time) (invite, b
 		ver = n
 	}
 	e, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || room == "" || !s.verify(sig, "invite", inviteParts(room, exp, ver)...) {
+	if err != nil || room == "" {
+		return invite{}, false
+	}
+	if sum := s.inviteMAC(room, exp, ver); !equalSig(sig, &sum) {
 		return invite{}, false
 	}
 	if strconv.FormatInt(e, 10) != exp || now.Unix() >= e {
@@ -204,7 +234,7 @@ func (s signer) decodeHost(v string, now time.Time) (hostSession, bool) {
 		// A cookie from before sessions were renewed: rooms and a 12 h
 		// expiry, its start 12 h before that.
 		if f, e, old := s.open(v, "host", 1, now); old {
-			fields, exp, ok = []string{f[0], strconv.FormatInt(e-int64(12*time.Hour/time.Second), 10)}, e, true
+			fields, exp, ok = sealFields{f[0], strconv.FormatInt(e-int64(12*time.Hour/time.Second), 10)}, e, true
 		}
 	}
 	if !ok {
