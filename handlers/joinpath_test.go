@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
@@ -100,4 +102,18 @@ func TestInviteSignatureCoversTheVersion(t *testing.T) {
 			t.Errorf("v%d: got the invite accepted as version %d", v, v+1)
 		}
 	}
+}
+
+// FuzzTokenResponseJSON: the token answer is what encoding/json makes of
+// it, byte for byte (HTML escaping included).
+func FuzzTokenResponseJSON(f *testing.F) {
+	f.Add("eyJ.eyJ.sig", "R.moderator.abc.1.sig", "moderator", "Ann")
+	f.Add("\xff", "<&>", "\u2028", "\"\\\x00\x1f")
+	f.Fuzz(func(t *testing.T, token, seat, role, user string) {
+		r := tokenResponse{Token: token, Seat: seat, Role: role, User: user}
+		want, _ := json.Marshal(r)
+		if got := r.appendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
 }

@@ -235,26 +235,26 @@ func writeHTML(w Writer, s string) error {
 // TestConfigJSONMatchesEncodingJSON holds it to encoding/json's.
 func appendConfigJSON(b []byte, c IslandConfig) []byte {
 	b = append(b, `{"room":`...)
-	b = appendJSONString(b, c.Room)
+	b = AppendJSONString(b, c.Room)
 	b = append(b, `,"role":`...)
-	b = appendJSONString(b, c.Role)
+	b = AppendJSONString(b, c.Role)
 	b = append(b, `,"user":`...)
-	b = appendJSONString(b, c.User)
+	b = AppendJSONString(b, c.User)
 	b = append(b, `,"tokenURL":`...)
-	b = appendJSONString(b, c.TokenURL)
+	b = AppendJSONString(b, c.TokenURL)
 	b = append(b, `,"eventsURL":`...)
-	b = appendJSONString(b, c.EventsURL)
+	b = AppendJSONString(b, c.EventsURL)
 	b = append(b, `,"joinFailedURL":`...)
-	b = appendJSONString(b, c.JoinFailedURL)
+	b = AppendJSONString(b, c.JoinFailedURL)
 	b = append(b, `,"csrf":`...)
-	b = appendJSONString(b, c.CSRF)
+	b = AppendJSONString(b, c.CSRF)
 	if inv := c.Invite; inv != nil {
 		b = append(b, `,"invite":{"room":`...)
-		b = appendJSONString(b, inv.Room)
+		b = AppendJSONString(b, inv.Room)
 		b = append(b, `,"exp":`...)
 		b = appendInt(b, inv.Exp)
 		b = append(b, `,"sig":`...)
-		b = appendJSONString(b, inv.Sig)
+		b = AppendJSONString(b, inv.Sig)
 		if inv.V != 0 {
 			b = append(b, `,"v":`...)
 			b = appendInt(b, int64(inv.V))
@@ -291,11 +291,12 @@ func appendInt(b []byte, n int64) []byte {
 	return append(b, d[i:]...)
 }
 
-// appendJSONString appends s as a JSON string the way encoding/json does
+// AppendJSONString appends s as a JSON string the way encoding/json does
 // with HTML escaping on (its default): <, > and & as \u003c, \u003e and
-// \u0026, so that no value can close the script element it sits in;
-// invalid UTF-8 as U+FFFD; U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
+// \u0026, so that no value can close the script element it sits in or
+// read as markup; invalid UTF-8 as U+FFFD; U+2028 and U+2029 escaped.
+// For JSON that a browser reads: the island's config, the token answer.
+func AppendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
