@@ -58,6 +58,7 @@ type Client struct {
 	tokensURL   *url.URL // POST /room_tokens, parsed once: every join asks it
 	space       string   // host of base, for log lines and messages
 	creds       credentials
+	headers     headers // holds creds' header too: never printed (see String)
 	http        *http.Client
 	timeout     time.Duration
 	maxAttempts int
@@ -225,6 +226,7 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 		return nil, errors.New("signalwire: API token contains spaces or control characters")
 	}
 	c.creds = credentials{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token))}
+	c.headers = newHeaders(c.creds.header)
 
 	var err error
 	if c.baseOverride != "" {
@@ -350,14 +352,15 @@ func (c *Client) endpoint(escapedPath string, q url.Values) (*url.URL, error) {
 // attempt its own. It is built from u itself, not from u's string parsed
 // again, and u is not changed: a URL the Client keeps may be passed.
 func (c *Client) newRequest(method string, u *url.URL, body any) (*http.Request, error) {
+	hdr := c.headers.get
+	if body != nil {
+		hdr = c.headers.send
+	}
 	req := &http.Request{
 		Method: method, URL: u, Host: u.Host,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: make(http.Header, 4),
+		Header: hdr.Clone(), // the request's own: a transport may add to it
 	}
-	req.Header.Set("Authorization", c.creds.header) // as req.SetBasicAuth(user, pass) would
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
 	if body == nil {
 		return req, nil
 	}
@@ -366,13 +369,27 @@ func (c *Client) newRequest(method string, u *url.URL, body any) (*http.Request,
 		// The error text may quote a value; keep only the type's complaint.
 		return nil, fmt.Errorf("signalwire: %s %s: encode request body: unsupported value (%T)", method, cleanText(c.relPath(u)), err)
 	}
-	req.Header.Set("Content-Type", "application/json")
 	// As http.NewRequest does for a *bytes.Reader: a length, and a way to
 	// read the body again for each attempt.
 	req.ContentLength = int64(len(b))
 	req.Body = io.NopCloser(bytes.NewReader(b))
 	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	return req, nil
+}
+
+// headers are every request's headers, made once: auth (as
+// req.SetBasicAuth would set it), Accept and User-Agent, and for a request
+// with a body its Content-Type.
+type headers struct{ get, send http.Header }
+
+func newHeaders(auth string) headers {
+	h := headers{get: http.Header{}}
+	h.get.Set("Authorization", auth)
+	h.get.Set("Accept", "application/json")
+	h.get.Set("User-Agent", userAgent)
+	h.send = h.get.Clone()
+	h.send.Set("Content-Type", "application/json")
+	return h
 }
 
 // jsonAppender is a request body that writes its own JSON, without
