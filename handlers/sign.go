@@ -71,19 +71,8 @@ type sealFields [maxSealFields]string
 // its expiry. It returns the fields and the expiry. The value is cut in
 // place: no slice is made for its parts.
 func (s signer) open(v, purpose string, n int, now time.Time) (sealFields, int64, bool) {
-	var parts [maxSealFields + 1]string // the fields and the expiry; then the signature
-	if n > maxSealFields {
-		return sealFields{}, 0, false
-	}
-	rest := v
-	for k := 0; k <= n; k++ {
-		i := strings.IndexByte(rest, '.')
-		if i < 0 {
-			return sealFields{}, 0, false
-		}
-		parts[k], rest = rest[:i], rest[i+1:]
-	}
-	if strings.IndexByte(rest, '.') >= 0 || !s.verify(rest, purpose, parts[:n+1]...) {
+	parts, sig, ok := cutSeal(v, n)
+	if !ok || !s.verify(sig, purpose, parts[:n+1]...) {
 		return sealFields{}, 0, false
 	}
 	exp, err := strconv.ParseInt(parts[n], 10, 64)
@@ -93,6 +82,22 @@ func (s signer) open(v, purpose string, n int, now time.Time) (sealFields, int64
 	var f sealFields
 	copy(f[:], parts[:n])
 	return f, exp, true
+}
+
+// cutSeal cuts a sealed value of n fields at its dots: the fields and the
+// expiry, then the signature. It checks the shape only.
+func cutSeal(v string, n int) (parts [maxSealFields + 1]string, sig string, ok bool) {
+	if n > maxSealFields {
+		return parts, "", false
+	}
+	for k := 0; k <= n; k++ {
+		i := strings.IndexByte(v, '.')
+		if i < 0 {
+			return parts, "", false
+		}
+		parts[k], v = v[:i], v[i+1:]
+	}
+	return parts, v, strings.IndexByte(v, '.') < 0
 }
 
 func randomID(n int) string {

@@ -142,20 +142,35 @@ func TestJoinBench(t *testing.T) {
 		return
 	}
 
-	calls0, conns0 := api.calls.Load(), conns.Accepted()
-	joins := runPhase(t, app, clients, perWorker, phaseLimit, nil, join(browsers))
-	calls, newConns := api.calls.Load()-calls0, conns.Accepted()-conns0
-	// A page and the anchor cost far less than a join: more of them, so
-	// that the CPU clock's 10 ms ticks stay under 1% of what is measured.
-	pages := runPhase(t, app, clients, 3*perWorker, phaseLimit, nil, func(w, k int) error {
-		return browsers[w][(k/tokensPerBrowser)%len(browsers[w])].page()
-	})
-	tokens := runPhase(t, app, clients, perWorker, phaseLimit, nil, func(w, k int) error {
-		return browsers[w][(k/tokensPerBrowser)%len(browsers[w])].token()
-	})
+	// The anchor runs beside the app from here on. The phases take turns
+	// in rounds, so that load from elsewhere on the machine falls on the
+	// app and the anchor alike: a figure is every round's CPU over every
+	// round's operations.
+	anc := startAnchor(t, bins, tr)
+	var joins, pages, tokens, anchor phase
+	var calls, newConns int64
+	per := (perWorker + rounds - 1) / rounds
+	for r := range rounds {
+		// Round r's operations go on from the last round's, so that a
+		// browser still serves tokensPerBrowser joins and no more.
+		at := func(op func(w, k int) error, base int) func(w, k int) error {
+			return func(w, k int) error { return op(w, base+k) }
+		}
+		calls0, conns0 := api.calls.Load(), conns.Accepted()
+		joins.add(runPhase(t, app, clients, per, phaseLimit, nil, at(join(browsers), r*per)))
+		calls, newConns = calls+api.calls.Load()-calls0, newConns+conns.Accepted()-conns0
+		// A page and the anchor cost far less than a join: more of them, so
+		// that the CPU clock's 10 ms ticks stay under 1% of what is measured.
+		pages.add(runPhase(t, app, clients, 3*per, phaseLimit, nil, at(func(w, k int) error {
+			return browsers[w][(k/tokensPerBrowser)%len(browsers[w])].page()
+		}, 3*r*per)))
+		tokens.add(runPhase(t, app, clients, per, phaseLimit, nil, at(func(w, k int) error {
+			return browsers[w][(k/tokensPerBrowser)%len(browsers[w])].token()
+		}, r*per)))
+		anchor.add(runPhase(t, anc.child, clients, 6*per, phaseLimit, nil, anc.get))
+	}
 	app.stop()
-
-	anchor := runAnchor(t, bins, tr, clients, perWorker)
+	anc.child.stop()
 
 	report := func(name string, p phase, unit string) {
 		t.Logf("%-30s %6d %-8s %8.0f/s  p50 %-9v p99 %-9v app CPU %6.1f µs/%s  failed %d (429/503: %d)",
@@ -209,9 +224,17 @@ func hostBrowsers(t *testing.T, tr http.RoundTripper, base, prefix string, worke
 	return set
 }
 
-// runAnchor measures the plain Fiber page, warmed up first, with the same
-// clients and transport as the app.
-func runAnchor(t *testing.T, bins string, tr http.RoundTripper, clients, perWorker int) phase {
+// rounds is how many turns the measured phases take.
+const rounds = 4
+
+// anchorApp is the plain Fiber page, running and warmed up, and one GET
+// of it through the app's clients' transport.
+type anchorApp struct {
+	child *child
+	get   func(w, k int) error
+}
+
+func startAnchor(t *testing.T, bins string, tr http.RoundTripper) anchorApp {
 	t.Helper()
 	a := startChild(t, buildBinary(t, bins, "./internal/joinbench/anchor", "anchor"), nil, nil)
 	hc := &http.Client{Transport: tr, Timeout: 20 * time.Second}
@@ -227,10 +250,8 @@ func runAnchor(t *testing.T, bins string, tr http.RoundTripper, clients, perWork
 		}
 		return nil
 	}
-	runPhase(t, a, clients, tokensPerBrowser, phaseLimit, nil, get)
-	p := runPhase(t, a, clients, 6*perWorker, phaseLimit, nil, get)
-	a.stop()
-	return p
+	runPhase(t, a, *benchClient, tokensPerBrowser, phaseLimit, nil, get)
+	return anchorApp{child: a, get: get}
 }
 
 // profile samples the app's CPU and allocations while joins run, and
