@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 )
 
 // The join path's encoders write out what a library would build; these
@@ -114,6 +117,34 @@ func FuzzTokenResponseJSON(f *testing.F) {
 		want, _ := json.Marshal(r)
 		if got := r.appendJSON(nil); !bytes.Equal(got, want) {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	})
+}
+
+// FuzzVaryOnIsVary: varyOn leaves the Vary header as Fiber's c.Vary does.
+func FuzzVaryOnIsVary(f *testing.F) {
+	for _, s := range [][2]string{{"", "HX-Request"}, {"Cookie", "HX-Request"}, {"HX-Request", "HX-Request"}, {"Cookie, HX-Request", "HX-Request"},
+		{"HX-Request, Cookie", "HX-Request"}, {"A, HX-Request, B", "HX-Request"}, {"A,HX-Request", "HX-Request"}, {"XHX-Request", "HX-Request"}} {
+		f.Add(s[0], s[1])
+	}
+	app := fiber.New()
+	f.Fuzz(func(t *testing.T, have, field string) {
+		if field == "" || strings.ContainsAny(have+field, "\r\n") {
+			return
+		}
+		vary := func(add func(c *fiber.Ctx)) string {
+			c := app.AcquireCtx(&fasthttp.RequestCtx{})
+			defer app.ReleaseCtx(c)
+			if have != "" {
+				c.Set(fiber.HeaderVary, have)
+			}
+			add(c)
+			return string(c.Response().Header.Peek(fiber.HeaderVary))
+		}
+		got := vary(func(c *fiber.Ctx) { varyOn(c, field) })
+		want := vary(func(c *fiber.Ctx) { c.Vary(field) })
+		if got != want {
+			t.Errorf("Vary %q + %q: got %q, want %q", have, field, got, want)
 		}
 	})
 }

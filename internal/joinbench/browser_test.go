@@ -24,6 +24,7 @@ type browser struct {
 	room string
 	user string
 	csrf string
+	body bytes.Buffer // the last answer; kept for the next, as a browser's worker runs one request at a time
 }
 
 var (
@@ -112,11 +113,13 @@ func (b *browser) token() error {
 	if err != nil {
 		return fmt.Errorf("POST token: %w", err)
 	}
-	body, err := io.ReadAll(resp.Body)
+	b.body.Reset()
+	_, err = b.body.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		return fmt.Errorf("POST token: %w", err)
 	}
+	body := b.body.Bytes()
 	if resp.StatusCode != http.StatusOK {
 		return &statusError{what: "POST /rooms/" + b.room + "/token", got: resp.StatusCode}
 	}
@@ -127,12 +130,14 @@ func (b *browser) token() error {
 	return nil
 }
 
+// get returns the answer's body, valid until b's next request.
 func (b *browser) get(path string) ([]byte, error) {
 	resp, err := b.http.Get(b.base + path)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
 	}
-	body, err := io.ReadAll(resp.Body)
+	b.body.Reset()
+	_, err = b.body.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", path, err)
@@ -140,7 +145,7 @@ func (b *browser) get(path string) ([]byte, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, &statusError{what: "GET " + path, got: resp.StatusCode}
 	}
-	return body, nil
+	return b.body.Bytes(), nil
 }
 
 // statusError is an answer other than the one expected; the benchmark
