@@ -181,3 +181,35 @@ func FuzzConfigJSON(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRoomPage is the moderator page rendered each way: templ's
+// components, and the template compiled from them.
+func BenchmarkRoomPage(b *testing.B) {
+	v := values{room: "Main_Office", user: "Ann", csrf: "1796090120.ywv621rUe_TwDUtBtpQJXk3hDFNG_Nx8t4cmGe4LWZI",
+		inviteURL: "http://rooms.test/guest?exp=1796007320&room=Main_Office&sig=xW3z0q5K", expires: "30 Nov 2026 02:55 UTC"}
+	var buf bytes.Buffer
+	b.Run("templ", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			full := testRoomPage(RoleModerator)(v.room)
+			p := v.page(RoleModerator)
+			full.User, full.InviteURL, full.InviteExpires, full.Config = p.User, p.InviteURL, p.InviteExpires, p.Config
+			s := testShell
+			s.Title, s.CSRFToken = v.room, v.csrf
+			if err := Layout(s, Room(full)).Render(context.Background(), &buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("compiled", func(b *testing.B) {
+		tpl := compile(b, testShell, RoleModerator)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			if err := tpl.Render(context.Background(), &buf, v.page(RoleModerator)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
