@@ -89,7 +89,8 @@ type Handlers struct {
 	broker     Broker
 	rooms      *liveRooms
 	chatLimits *keyedLimiter
-	roomPages  roomPages // compiled room pages (render.go)
+	roomPages  roomPages       // compiled room pages (render.go)
+	perms      rolePermissions // each role's token permissions (room.go)
 }
 
 // Deps are what New needs besides the configuration.
@@ -147,6 +148,7 @@ func New(cfg Config, d Deps) *Handlers {
 		chatLimits: newChatLimits(),
 	}
 	h.roomPages = h.compileRoomPages()
+	h.perms = newRolePermissions(cfg.ModeratorCanUnmute)
 	return h
 }
 

@@ -49,6 +49,16 @@ func moderatorPermissions(forcedUnmute bool) []signalwire.Permission {
 	)
 }
 
+// rolePermissions are each role's permissions under this configuration,
+// made once: every token asks for one of them. The slices are full, so
+// that an append copies rather than writes into them.
+type rolePermissions struct{ guest, moderator []signalwire.Permission }
+
+func newRolePermissions(forcedUnmute bool) rolePermissions {
+	g, m := guestPermissions(), moderatorPermissions(forcedUnmute)
+	return rolePermissions{guest: g[:len(g):len(g)], moderator: m[:len(m):len(m)]}
+}
+
 // hostRoom handles "GET /rooms/:room": the moderator page for a browser
 // holding the host capability for this room, or a 403 page.
 func (h *Handlers) hostRoom(c *fiber.Ctx) error {
@@ -267,14 +277,14 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		if err := h.admitGuest(c, room, user, req.Lobby); err != nil {
 			return err
 		}
-		role, perms = views.RoleGuest, guestPermissions()
+		role, perms = views.RoleGuest, h.perms.guest
 	default:
 		// The session is opened once, checked and renewed.
 		hs, ok := h.hostSession(c)
 		if !ok || !hs.has(room) {
 			return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
 		}
-		role, perms = views.RoleModerator, moderatorPermissions(h.cfg.ModeratorCanUnmute)
+		role, perms = views.RoleModerator, h.perms.moderator
 		h.renewHostSession(c, hs) // used, so renewed
 	}
 	if err := h.spendRoomJoin(room); err != nil {

@@ -400,7 +400,7 @@ type jsonAppender interface {
 
 func encodeBody(body any) ([]byte, error) {
 	if a, ok := body.(jsonAppender); ok {
-		if b, ok := a.appendJSON(make([]byte, 0, 512)); ok {
+		if b, ok := a.appendJSON(make([]byte, 0, 1024)); ok { // a moderator's token request is about 700 bytes
 			return b, nil
 		}
 	}
