@@ -148,3 +148,17 @@ func FuzzVaryOnIsVary(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExpiresText: the invite's expiry reads as time.Format writes it.
+func FuzzExpiresText(f *testing.F) {
+	f.Add(int64(1796007320))
+	f.Add(int64(0))
+	f.Add(int64(-62135596800))
+	f.Add(int64(253402300799))
+	f.Fuzz(func(t *testing.T, sec int64) {
+		tm := time.Unix(sec, 0)
+		if got, want := expiresText(tm), tm.UTC().Format("2 Jan 2006 15:04 MST"); got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
+}

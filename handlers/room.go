@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -66,7 +67,8 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 	if !validRoom(room) {
 		return badRequest("That is not a valid room name. Room names use only letters, digits, _ and -.")
 	}
-	hs, ok := h.lastingHostSession(c)
+	now := h.now() // read once: the session, its renewal and the invite agree on it
+	hs, ok := h.lastingHostSessionAt(c, now)
 	if !ok || !hs.has(room) {
 		msg := "Only the host of " + room + " can open this page. If you are the host, start the room from the room picker; if you are a guest, ask the host for an invite link."
 		if h.cfg.Sandbox {
@@ -75,16 +77,15 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 		}
 		return forbidden(msg, "/?room="+url.QueryEscape(room), "Start this room")
 	}
-	h.renewHostSession(c, hs) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
+	h.renewHostSessionAt(c, hs, now) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
 	user, _ := normalizeUser(c.Query("user"))
-	now := h.now()
 	inv := h.sign.newInviteV(room, now.Add(h.cfg.InviteTTL), h.inviteVersion(room))
 	return h.renderRoom(c, views.RoomPage{
 		Room:          room,
 		Role:          views.RoleModerator,
 		User:          user,
 		InviteURL:     h.guestLink(c, inv),
-		InviteExpires: now.Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
+		InviteExpires: expiresText(now.Add(h.cfg.InviteTTL)),
 		Config:        h.islandConfig(c, room, views.RoleModerator, user, nil),
 	})
 }
@@ -111,6 +112,23 @@ func (h *Handlers) guestRoom(c *fiber.Ctx) error {
 		User:   user,
 		Config: h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
 	})
+}
+
+// expiresText is when an invite stops working, for people:
+// t.UTC().Format("2 Jan 2006 15:04 MST"), written out.
+func expiresText(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		return t.Format("2 Jan 2006 15:04 MST")
+	}
+	var b [24]byte
+	out := strconv.AppendInt(b[:0], int64(day), 10)
+	out = append(append(append(out, ' '), month.String()[:3]...), ' ')
+	out = strconv.AppendInt(out, int64(year), 10)
+	h, m := t.Hour(), t.Minute()
+	out = append(out, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
+	return string(append(out, " UTC"...))
 }
 
 // roomPageOf gives what a room page of role holds besides a request's own
@@ -279,13 +297,15 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		}
 		role, perms = views.RoleGuest, h.perms.guest
 	default:
-		// The session is opened once, checked and renewed.
-		hs, ok := h.hostSession(c)
+		// The session is opened once, checked and renewed, at one reading
+		// of the clock.
+		now := h.now()
+		hs, ok := h.hostSessionAt(c, now)
 		if !ok || !hs.has(room) {
 			return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
 		}
 		role, perms = views.RoleModerator, h.perms.moderator
-		h.renewHostSession(c, hs) // used, so renewed
+		h.renewHostSessionAt(c, hs, now) // used, so renewed
 	}
 	if err := h.spendRoomJoin(room); err != nil {
 		return err

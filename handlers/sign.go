@@ -258,18 +258,28 @@ func (s signer) decodeHost(v string, now time.Time) (hostSession, bool) {
 
 // hostSession returns the request's valid host session, if any.
 func (h *Handlers) hostSession(c *fiber.Ctx) (hostSession, bool) {
+	return h.hostSessionAt(c, h.now())
+}
+
+// hostSessionAt is hostSession at now, for a handler that reads the clock
+// once.
+func (h *Handlers) hostSessionAt(c *fiber.Ctx, now time.Time) (hostSession, bool) {
 	v := c.Cookies(hostCookie)
 	if v == "" {
 		return hostSession{}, false
 	}
-	return h.sign.decodeHost(v, h.now())
+	return h.sign.decodeHost(v, now)
 }
 
 // lastingHostSession is hostSession for rendering a host's page or
 // starting a room: only a session with pageLife left counts.
 func (h *Handlers) lastingHostSession(c *fiber.Ctx) (hostSession, bool) {
-	hs, ok := h.hostSession(c)
-	if !ok || !hs.lasts(h.now()) {
+	return h.lastingHostSessionAt(c, h.now())
+}
+
+func (h *Handlers) lastingHostSessionAt(c *fiber.Ctx, now time.Time) (hostSession, bool) {
+	hs, ok := h.hostSessionAt(c, now)
+	if !ok || !hs.lasts(now) {
 		return hostSession{}, false
 	}
 	return hs, true
@@ -292,14 +302,22 @@ func stale(exp, fresh int64) bool {
 // renewHostSession renews a used session's cookie, unless it was renewed
 // within renewSlack (or has reached hostMaxAge, where it cannot grow).
 func (h *Handlers) renewHostSession(c *fiber.Ctx, hs hostSession) {
-	if stale(hs.Exp, hs.renewed(h.now()).Exp) {
-		h.setHostSession(c, hs)
+	h.renewHostSessionAt(c, hs, h.now())
+}
+
+func (h *Handlers) renewHostSessionAt(c *fiber.Ctx, hs hostSession, now time.Time) {
+	if stale(hs.Exp, hs.renewed(now).Exp) {
+		h.setHostSessionAt(c, hs, now)
 	}
 }
 
 // setHostSession renews hs and sends it.
 func (h *Handlers) setHostSession(c *fiber.Ctx, hs hostSession) {
-	hs = hs.renewed(h.now())
+	h.setHostSessionAt(c, hs, h.now())
+}
+
+func (h *Handlers) setHostSessionAt(c *fiber.Ctx, hs hostSession, now time.Time) {
+	hs = hs.renewed(now)
 	h.setCookie(c, hostCookie, h.sign.encodeHost(hs), time.Unix(hs.Exp, 0))
 }
 
