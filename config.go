@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/caarlos0/env/v10"
 	"github.com/joho/godotenv"
 
+	"github.com/swrooms/swrooms/internal/redisconn"
 	"github.com/swrooms/swrooms/signalwire"
 )
 
@@ -37,6 +39,13 @@ type config struct {
 	TLSKeyFile     string        `env:"TLS_KEY_FILE"`
 	LogFormat      string        `env:"LOG_FORMAT" envDefault:"text"`
 	LogLevel       string        `env:"LOG_LEVEL" envDefault:"info"`
+	// RedisURL, when set, is the Redis that instances share state through
+	// (redis:// or rediss://, with password and DB). It is a secret: the
+	// password never reaches a message or a log.
+	RedisURL string `env:"REDIS_URL"`
+	// MetricsAddr, when set, is where Prometheus metrics are served, on a
+	// listener of their own: never the public ADDR.
+	MetricsAddr string `env:"METRICS_ADDR"`
 
 	// Budgets; README's configuration table says how to size them.
 	JoinsPerAddress          int     `env:"JOINS_PER_ADDRESS" envDefault:"300"`
@@ -102,6 +111,7 @@ func loadConfig(vars map[string]string) (config, error) {
 	if err := env.ParseWithOptions(&cfg, env.Options{Environment: vars}); err != nil {
 		problems = append(problems, envProblems(err)...)
 	}
+	cfg.Addr = cfg.defaultAddr()
 	// A variable that did not parse has its zero value: say so once, not
 	// again as out of range.
 	for _, p := range cfg.check() {
@@ -113,20 +123,26 @@ func loadConfig(vars map[string]string) (config, error) {
 	if len(problems) > 0 {
 		return cfg, errors.New(strings.Join(problems, "\n"))
 	}
-	if cfg.Addr == "" {
-		cfg.Addr = ":8080"
-		if cfg.Port != "" {
-			cfg.Addr = ":" + cfg.Port
-		} else if cfg.Sandbox() {
-			// A sandbox is one person's machine, open to anyone who can
-			// reach it, and its relay answers on loopback only: it listens
-			// there unless told otherwise.
-			cfg.Addr = "127.0.0.1:8080"
-		}
-	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	cfg.TrustedProxies, _ = parseProxies(cfg.TrustedProxies) // check() has accepted every entry
 	return cfg, nil
+}
+
+// defaultAddr is ADDR, or what it defaults to: PORT on every interface,
+// or 127.0.0.1:8080 in sandbox mode.
+func (c config) defaultAddr() string {
+	switch {
+	case c.Addr != "":
+		return c.Addr
+	case c.Port != "":
+		return ":" + c.Port
+	case c.Sandbox():
+		// A sandbox is one person's machine, open to anyone who can reach
+		// it, and its relay answers on loopback only: it listens there
+		// unless told otherwise.
+		return "127.0.0.1:8080"
+	}
+	return ":8080"
 }
 
 // envProblems turns the env package's errors, which name struct fields,
@@ -231,6 +247,20 @@ func (c config) check() []string {
 			p = append(p, name+": cannot read "+path)
 		}
 	}
+	if c.RedisURL != "" {
+		// Open only parses (it dials lazily); its error names REDIS_URL
+		// and never the password.
+		if rdb, err := redisconn.Open(c.RedisURL); err != nil {
+			p = append(p, err.Error())
+		} else {
+			_ = rdb.Close()
+		}
+	}
+	if c.MetricsAddr != "" {
+		if msg := metricsAddrProblem(c.MetricsAddr, c.Addr); msg != "" {
+			p = append(p, "METRICS_ADDR: "+msg)
+		}
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -242,6 +272,25 @@ func (c config) check() []string {
 		p = append(p, fmt.Sprintf("LOG_LEVEL: must be debug, info, warn or error (got %q)", c.LogLevel))
 	}
 	return p
+}
+
+// metricsAddrProblem says what is wrong with METRICS_ADDR, or "": it must
+// be host:port, and not ADDR's port on an interface ADDR also listens on,
+// since metrics are never served on the public port.
+func metricsAddrProblem(metrics, addr string) string {
+	mh, mp, err := net.SplitHostPort(metrics)
+	if err != nil || mp == "" {
+		return "must be host:port, such as 127.0.0.1:9090"
+	}
+	ah, ap, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "" // listening on ADDR says what is wrong with it
+	}
+	anyHost := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if mp == ap && mp != "0" && (mh == ah || anyHost(mh) || anyHost(ah)) {
+		return fmt.Sprintf("must differ from ADDR (%s): metrics are never served on the public port", addr)
+	}
+	return ""
 }
 
 // parseProxies accepts CIDRs and bare addresses, the two forms Fiber's

@@ -48,6 +48,14 @@ func TestConfigAccepts(t *testing.T) {
 		{"budgets default to an office of 300 joining at once", nil, func(c config) bool {
 			return c.JoinsPerAddress == 300 && c.JoinsPerRoom == 600 && c.SignalWireCallsPerSecond == 100 && c.SignalWireCallBurst == 300
 		}},
+		{"REDIS_URL with password and DB", []string{"REDIS_URL=rediss://app:" + testRedisPassword + "@redis.internal:6380/2"}, func(c config) bool {
+			return c.RedisURL == "rediss://app:"+testRedisPassword+"@redis.internal:6380/2"
+		}},
+		{"no REDIS_URL keeps state in memory", nil, func(c config) bool { return c.RedisURL == "" }},
+		{"metrics are off by default", nil, func(c config) bool { return c.MetricsAddr == "" }},
+		{"METRICS_ADDR on another port", []string{"METRICS_ADDR=127.0.0.1:9090"}, func(c config) bool { return c.MetricsAddr == "127.0.0.1:9090" }},
+		{"METRICS_ADDR on ADDR's port but another interface", []string{"ADDR=127.0.0.1:8080", "METRICS_ADDR=127.0.0.2:8080"}, func(c config) bool { return c.MetricsAddr == "127.0.0.2:8080" }},
+		{"METRICS_ADDR and ADDR both on port 0", []string{"ADDR=127.0.0.1:0", "METRICS_ADDR=127.0.0.1:0"}, func(c config) bool { return true }},
 		{"budgets are set", []string{"JOINS_PER_ADDRESS=50", "JOINS_PER_ROOM=70", "SIGNALWIRE_CALLS_PER_SECOND=2.5", "SIGNALWIRE_CALL_BURST=5"}, func(c config) bool {
 			return c.JoinsPerAddress == 50 && c.JoinsPerRoom == 70 && c.SignalWireCallsPerSecond == 2.5 && c.SignalWireCallBurst == 5
 		}},
@@ -99,6 +107,14 @@ func TestConfigRejects(t *testing.T) {
 		{"a call budget that is not a number", []string{"SIGNALWIRE_CALLS_PER_SECOND=NaN"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be between 0.1 and 1380"}},
 		{"a call budget that refuses everything", []string{"SIGNALWIRE_CALLS_PER_SECOND=1e-300"}, []string{"SIGNALWIRE_CALLS_PER_SECOND: must be between 0.1 and 1380"}},
 		{"a zero call burst", []string{"SIGNALWIRE_CALL_BURST=0"}, []string{"SIGNALWIRE_CALL_BURST: must be between 1"}},
+		{"REDIS_URL of another scheme", []string{"REDIS_URL=http://app:" + testRedisPassword + "@redis.internal:6379/0"}, []string{"REDIS_URL must start with redis:// or rediss://"}},
+		{"REDIS_URL with a DB that is no number", []string{"REDIS_URL=redis://app:" + testRedisPassword + "@redis.internal:6379/zero"}, []string{"REDIS_URL redis://app:xxxxx@redis.internal:6379/zero is malformed"}},
+		{"REDIS_URL that is no URL", []string{"REDIS_URL=::" + testRedisPassword}, []string{"REDIS_URL is not a URL"}},
+		{"METRICS_ADDR the same as ADDR", []string{"ADDR=127.0.0.1:8080", "METRICS_ADDR=127.0.0.1:8080"}, []string{"METRICS_ADDR: must differ from ADDR (127.0.0.1:8080)"}},
+		{"METRICS_ADDR on the sandbox's default address", []string{"METRICS_ADDR=127.0.0.1:8080"}, []string{"METRICS_ADDR: must differ from ADDR"}},
+		{"METRICS_ADDR on every interface at ADDR's port", []string{"ADDR=127.0.0.1:9000", "METRICS_ADDR=:9000"}, []string{"METRICS_ADDR: must differ from ADDR"}},
+		{"METRICS_ADDR at the port PORT sets", []string{"PORT=9000", "METRICS_ADDR=127.0.0.1:9000"}, []string{"METRICS_ADDR: must differ from ADDR (:9000)"}},
+		{"METRICS_ADDR without a port", []string{"METRICS_ADDR=9090"}, []string{"METRICS_ADDR: must be host:port"}},
 		{"several problems give several lines", []string{"LOG_LEVEL=loud", "MAX_MEMBERS=0"}, []string{"LOG_LEVEL", "MAX_MEMBERS"}},
 	}
 	for _, tt := range tests {
@@ -116,7 +132,7 @@ func TestConfigRejects(t *testing.T) {
 			if got, want := len(strings.Split(msg, "\n")), len(tt.want); got != want {
 				t.Errorf("got %d lines %q, want %d", got, msg, want)
 			}
-			for _, secret := range []string{testAPIToken, testSecretKey, "short"} {
+			for _, secret := range []string{testAPIToken, testSecretKey, "short", testRedisPassword} {
 				if strings.Contains(msg, secret) && !strings.Contains(strings.Join(tt.want, ""), secret) {
 					t.Errorf("error %q repeats a secret", msg)
 				}
@@ -157,9 +173,13 @@ func TestMissingDotenvFileIsFine(t *testing.T) {
 }
 
 func redacted(c config) config {
-	c.Token, c.SecretKey, c.HostPasscode = "[redacted]", "[redacted]", "[redacted]"
+	c.Token, c.SecretKey, c.HostPasscode, c.RedisURL = "[redacted]", "[redacted]", "[redacted]", "[redacted]"
 	return c
 }
+
+// testRedisPassword stands for the password in REDIS_URL, which no
+// message or log may repeat.
+const testRedisPassword = "hunter2-redis-pass"
 
 func TestLoopbackRelayOrigin(t *testing.T) {
 	for space, want := range map[string]string{

@@ -34,8 +34,8 @@ func startPushApp(t *testing.T) (*testApp, *cuttableBroker) {
 	t.Helper()
 	env, fake := fakeConfig(t)
 	cb := &cuttableBroker{}
-	app := startApp(t, env, withStreamTiming(testHeartbeat, testLobbyGrace), withBroker(func(m *push.Memory) handlers.Broker {
-		cb.Memory = m
+	app := startApp(t, env, withStreamTiming(testHeartbeat, testLobbyGrace), withBroker(func(m handlers.Broker) handlers.Broker {
+		cb.Broker = m
 		return cb
 	}))
 	app.Fake = fake
@@ -114,7 +114,7 @@ func tokensFor(app *testApp, user string) int {
 // until Drop ends them, when their pages reconnect with Last-Event-ID. It
 // records the Last-Event-ID of every subscription.
 type cuttableBroker struct {
-	*push.Memory
+	handlers.Broker
 	mu      sync.Mutex
 	subs    []*cutSub
 	lastIDs []string
@@ -129,7 +129,7 @@ type cutSub struct {
 
 // Subscribe forwards the inner subscription's events until it is cut.
 func (b *cuttableBroker) Subscribe(room string, targets []string, lastID string) (*push.Subscription, error) {
-	inner, err := b.Memory.Subscribe(room, targets, lastID)
+	inner, err := b.Broker.Subscribe(room, targets, lastID)
 	if err != nil {
 		return nil, err
 	}

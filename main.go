@@ -20,8 +20,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/swrooms/swrooms/handlers"
+	"github.com/swrooms/swrooms/internal/redisconn"
+	"github.com/swrooms/swrooms/knownrooms"
+	"github.com/swrooms/swrooms/metrics"
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/ratelimit"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/signalwire/swtest"
@@ -42,7 +49,9 @@ type runOptions struct {
 	// so that a test sees a closed tab leave the lobby in seconds.
 	heartbeat, lobbyGrace time.Duration
 	// broker wraps the push broker, so that a test can cut streams.
-	broker func(*push.Memory) handlers.Broker
+	broker func(handlers.Broker) handlers.Broker
+	// onMetricsListen reports the metrics listener's address (METRICS_ADDR).
+	onMetricsListen func(addr string)
 }
 
 type runOption func(*runOptions)
@@ -52,6 +61,11 @@ func withOnListen(f func(addr string)) runOption {
 	return func(o *runOptions) { o.onListen = f }
 }
 
+// withOnMetricsListen reports the metrics listener's address once it listens.
+func withOnMetricsListen(f func(addr string)) runOption {
+	return func(o *runOptions) { o.onMetricsListen = f }
+}
+
 // withStreamTiming sets the streams' heartbeat and the lobby's grace for
 // a waiting guest without a stream.
 func withStreamTiming(heartbeat, lobbyGrace time.Duration) runOption {
@@ -59,7 +73,7 @@ func withStreamTiming(heartbeat, lobbyGrace time.Duration) runOption {
 }
 
 // withBroker wraps the push broker the handlers use.
-func withBroker(wrap func(*push.Memory) handlers.Broker) runOption {
+func withBroker(wrap func(handlers.Broker) handlers.Broker) runOption {
 	return func(o *runOptions) { o.broker = wrap }
 }
 
@@ -115,18 +129,44 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		log.Warn("sandbox mode: no SignalWire credentials; SignalWire's servers (REST API and relay) and the rooms' bots are simulated on this machine", "fake", fake.url)
 	}
 
-	client, err := newSignalWireClient(cfg, log)
+	// Nil without REDIS_URL; loadConfig has parsed the URL already.
+	var rdb *redis.Client
+	var redisState *handlers.Dependency
+	if cfg.RedisURL != "" {
+		if rdb, err = redisconn.Open(cfg.RedisURL); err != nil {
+			return fmt.Errorf("configuration:\n%w", err)
+		}
+		defer rdb.Close()
+		// go-redis logs each failed dial itself, to stderr, every retry:
+		// into the app's log at debug level instead (a process-wide
+		// setting of the library). watchRedis says it once, clearly.
+		redis.SetLogger(redisLog{log})
+		redisState = handlers.NewDependency("Redis")
+	}
+	st := buildStores(cfg, rdb, log)
+
+	// Metrics only when asked for: without METRICS_ADDR nothing counts.
+	var meter handlers.Meter
+	var swOpts []signalwire.Option
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = metrics.New()
+		meter = m
+		swOpts = append(swOpts, signalwire.WithObserver(m.SignalWireRequest))
+		if rdb != nil {
+			rdb.AddHook(m.RedisHook())
+		}
+	}
+
+	client, err := newSignalWireClient(cfg, log, swOpts...)
 	if err != nil {
 		return fmt.Errorf("configuration:\nSIGNALWIRE_SPACE: %w", err)
 	}
 
 	status := handlers.NewStatus()
-	// The rooms' pushed events; closed first at shutdown, so streams end
-	// and their browsers reconnect elsewhere.
-	broker := push.NewMemory(push.Limits{}, nil)
-	var hb handlers.Broker = broker
+	var hb handlers.Broker = st.broker
 	if ro.broker != nil {
-		hb = ro.broker(broker)
+		hb = ro.broker(st.broker)
 	}
 	h := handlers.New(handlers.Config{
 		Sandbox:   sandboxMode,
@@ -150,11 +190,20 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	}, handlers.Deps{
 		Broker: hb,
 		Video:  client,
-		Roster: roster.NewMemoryStore(roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}),
+		Roster: st.roster,
 		Log:    log,
-		Status: status,
+
+		Limiters:   st.limiters,
+		KnownRooms: st.knownRooms,
+		Rooms:      st.rooms,
+		Status:     status,
+		Meter:      meter,
+		Redis:      redisState,
 	})
 	app := handlers.NewApp(h)
+	if m != nil {
+		m.SetCounts(metrics.Counts{Seats: st.seats, LobbyWaiting: h.LobbyWaiting})
+	}
 
 	// Listen first, so that a busy port fails here and now.
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -171,6 +220,14 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		scheme = "https"
 	}
+	if m != nil {
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log, ro.onMetricsListen)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer stopMetrics()
+	}
 	addr := ln.Addr().String()
 	log.Info("listening", "addr", scheme+"://"+addr, "sandbox", sandboxMode)
 	if ro.onListen != nil {
@@ -178,6 +235,9 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	}
 
 	go checkSignalWire(ctx, client, status, log)
+	if rdb != nil {
+		go watchRedis(ctx, rdb, redisState, log)
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- app.Listener(ln) }()
@@ -189,7 +249,7 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 	}
 	log.Info("shutting down")
 	start := time.Now()
-	broker.Close()
+	st.broker.Close()
 	if err := app.ShutdownWithTimeout(shutdownTimeout); err != nil {
 		// Connections still open now are idle sockets a browser opened ahead
 		// of need, or requests slower than the drain allows; exiting closes
@@ -205,10 +265,11 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 
 // newSignalWireClient builds the REST client as production runs it: a
 // pooled transport sized for the call budget, HTTP/2 where SignalWire
-// offers it, and the budget itself. The client refuses redirects whatever
-// transport it is given (see signalwire.WithHTTPClient); tests build it
-// through this function to prove that.
-func newSignalWireClient(cfg config, log *slog.Logger) (*signalwire.Client, error) {
+// offers it, and the budget itself; opts come last (the metrics'
+// observer). The client refuses redirects whatever transport it is given
+// (see signalwire.WithHTTPClient); tests build it through this function
+// to prove that.
+func newSignalWireClient(cfg config, log *slog.Logger, opts ...signalwire.Option) (*signalwire.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ForceAttemptHTTP2 = true
 	// Idle connections kept for SignalWire's one host: a second's worth of
@@ -217,20 +278,146 @@ func newSignalWireClient(cfg config, log *slog.Logger) (*signalwire.Client, erro
 	tr.MaxIdleConnsPerHost = max(8, int(cfg.SignalWireCallsPerSecond)/2)
 	tr.MaxIdleConns = tr.MaxIdleConnsPerHost
 	tr.IdleConnTimeout = 90 * time.Second
-	return signalwire.NewClient(cfg.Space, cfg.ProjectKey, cfg.Token,
+	return signalwire.NewClient(cfg.Space, cfg.ProjectKey, cfg.Token, append([]signalwire.Option{
 		signalwire.WithHTTPClient(&http.Client{Transport: tr, Timeout: 20 * time.Second}),
 		signalwire.WithCallBudget(cfg.SignalWireCallsPerSecond, cfg.SignalWireCallBurst),
-		signalwire.WithLogger(log))
+		signalwire.WithLogger(log),
+	}, opts...)...)
 }
 
+// stores are the state the handlers keep between requests: in this
+// process's memory without REDIS_URL (the default, for one instance), in
+// Redis with it, shared by every instance behind the load balancer.
+type stores struct {
+	roster roster.Store
+	// broker carries the rooms' pushed events; closed first at shutdown,
+	// so streams end and their browsers reconnect elsewhere.
+	broker broker
+	// seats counts the roster's seats for swrooms_seats.
+	seats func() (int, error)
+	// limiters and knownRooms are shared through Redis; nil means the
+	// handlers keep their own in memory.
+	limiters   func(name string, burst int, perSecond float64) handlers.Limiter
+	knownRooms handlers.KnownRooms
+	rooms      handlers.RoomStates
+}
+
+// buildStores builds the stores: rdb is nil without REDIS_URL. The Redis
+// implementations are chosen here when rdb is set; until they exist,
+// every store is the memory one.
+// broker is the push channel as main holds it: the handlers' Broker, and
+// Close at shutdown.
+type broker interface {
+	handlers.Broker
+	Close()
+}
+
+func buildStores(cfg config, rdb *redis.Client, log *slog.Logger) stores {
+	lim := roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}
+	if rdb != nil {
+		rs := roster.NewRedisStore(rdb, lim)
+		return stores{
+			roster: rs,
+			broker: push.NewRedis(rdb, push.Limits{}, log),
+			seats:  func() (int, error) { return rs.Len(context.Background()) },
+			limiters: func(name string, burst int, perSecond float64) handlers.Limiter {
+				return ratelimit.NewRedis(rdb, name, burst, perSecond)
+			},
+			knownRooms: knownrooms.NewRedis(rdb, handlers.KnownRoomTTL),
+			// The invite version must outlive every link signed with it.
+			rooms: roomstate.NewRedis(rdb, roomstate.Limits{}, roomstate.TTLs{Invite: cfg.InviteTTL}),
+		}
+	}
+	rs := roster.NewMemoryStore(lim)
+	return stores{
+		roster: rs,
+		broker: push.NewMemory(push.Limits{}, nil),
+		seats:  func() (int, error) { return rs.Len(), nil },
+	}
+}
+
+// redisCheckEvery is how often the background check pings Redis: a
+// balancer reading /readyz sees an outage, and the end of one, within a
+// second or two.
+const redisCheckEvery = time.Second
+
+// watchRedis pings Redis every redisCheckEvery until ctx ends and records
+// the answer in state (/readyz). It logs the first answer and every change,
+// naming Redis by its address, never its URL (which holds the password).
+// go-redis reconnects by itself: nothing here restarts anything.
+func watchRedis(ctx context.Context, rdb *redis.Client, state *handlers.Dependency, log *slog.Logger) {
+	addr := rdb.Options().Addr
+	t := time.NewTicker(redisCheckEvery)
+	defer t.Stop()
+	first := true
+	for {
+		// Redis's dial timeout: long enough for go-redis's own retries to
+		// end in the real reason ("connection refused") rather than ours.
+		err := redisconn.Ping(ctx, rdb, redisconn.DialTimeout)
+		if ctx.Err() != nil {
+			return
+		}
+		if changed := state.Set(err == nil); changed || first {
+			if err != nil {
+				log.Error("redis: cannot reach "+addr+"; /readyz answers 503 until it answers", "err", err)
+			} else if first {
+				log.Info("redis: connected", "addr", addr)
+			} else {
+				log.Info("redis: answering again", "addr", addr)
+			}
+		}
+		first = false
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// redisLog is go-redis's logger: its lines at debug level in the app's log.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
+
+// serveMetrics serves m's /metrics on addr (METRICS_ADDR), a listener of
+// its own, and returns the func that stops it. Anything else there is 404.
+func serveMetrics(addr string, m *metrics.Metrics, log *slog.Logger, onListen func(string)) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "err", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", "http://"+ln.Addr().String()+"/metrics")
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}, nil
+}
+
+// newLogger logs at LOG_LEVEL in LOG_FORMAT; a record logged with a
+// request's context carries its request_id, the SignalWire client's too.
 func newLogger(cfg config, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return handlers.LogRequestIDs(slog.New(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return handlers.LogRequestIDs(slog.New(slog.NewTextHandler(w, opts)))
 }
 
 // checkSignalWire makes one cheap authenticated call at start, retrying

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"errors"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/views"
 )
 
@@ -22,19 +25,10 @@ const (
 	maxChatSeats = 50_000
 )
 
-// chatMessage is one message as kept in a room's history.
-type chatMessage struct {
-	ID     uint64
-	Author string
-	Role   string
-	At     time.Time
-	Text   string
-}
-
-// newChatLimits are the seats' token buckets, least recently used
-// forgotten past maxChatSeats.
-func newChatLimits() *keyedLimiter {
-	return newBuckets(chatPerSec, chatBurst, maxChatSeats)
+// newChatLimits are the seats' token buckets, keyed room NUL seat; in
+// memory, the least recently used are forgotten past maxChatSeats.
+func newChatLimits(budget newBudget) Limiter {
+	return budget("chat", chatBurst, chatPerSec, maxChatSeats)
 }
 
 // postChat handles "POST /rooms/:room/chat" (form field message, X-Seat):
@@ -62,37 +56,34 @@ func (h *Handlers) postChat(c *fiber.Ctx) error {
 		form.Error = "Messages can be at most 1,000 characters; this one has " + groupThousands(n) + "."
 		return h.render(c, fiber.StatusUnprocessableEntity, "Chat", views.ChatInput(form))
 	}
-	if wait, ok := h.chatLimits.take(room+"\x00"+st.ID, h.now()); !ok {
+	if wait, ok, err := h.chatLimits.Take(c.UserContext(), room+"\x00"+st.ID); err != nil {
+		return err
+	} else if !ok {
 		form.Error = "You are sending messages faster than this room allows. Wait a moment and send again."
 		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds(wait))
 		return h.render(c, fiber.StatusTooManyRequests, "Chat", views.ChatInput(form))
 	}
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	if lr.isRevoked(st.ID) {
-		lr.mu.Unlock()
+	ctx := c.UserContext()
+	// A seat from before a restart has no name here: it gets its role's.
+	fallback := map[bool]string{true: "Host", false: "Guest"}[st.Role == views.RoleModerator]
+	m, err := h.rooms.Chat(ctx, room, roomstate.Post{Seat: st.ID, Role: st.Role, Fallback: fallback, Text: text, At: h.now()})
+	switch {
+	case errors.Is(err, roomstate.ErrRevoked):
 		return removedFromCall()
+	case err != nil:
+		return fmt.Errorf("chat in %q: %w", room, err)
 	}
-	author := lr.seats[st.ID].Name
-	if author == "" {
-		// A seat from before a restart: its name is not known here.
-		author = map[bool]string{true: "Host", false: "Guest"}[st.Role == views.RoleModerator]
+	h.meter.ChatMessage()
+	// Kept before it is published: a stream opening meanwhile has it in
+	// its history, or gets it as an event, or both, which the stream
+	// drops (openedStream.chatFloor).
+	if err := h.publish(ctx, room, targetAll, evChat, views.ChatMessage(chatView(m))); err != nil {
+		return err
 	}
-	lr.chatSeq++
-	m := chatMessage{ID: lr.chatSeq, Author: author, Role: st.Role, At: h.now(), Text: text}
-	if len(lr.chat) == chatHistoryLen {
-		copy(lr.chat, lr.chat[1:])
-		lr.chat = lr.chat[:len(lr.chat)-1]
-	}
-	lr.chat = append(lr.chat, m)
-	// Under the room's lock, so that a stream opening now gets the message
-	// either in its history or as an event, never both.
-	h.publish(c.UserContext(), room, targetAll, evChat, views.ChatMessage(chatView(m)))
-	lr.mu.Unlock()
 	return h.render(c, fiber.StatusOK, "Chat", views.ChatInput(views.ChatForm{Room: room}))
 }
 
-func chatViews(ms []chatMessage) []views.ChatLine {
+func chatViews(ms []roomstate.Message) []views.ChatLine {
 	out := make([]views.ChatLine, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, chatView(m))
@@ -100,7 +91,7 @@ func chatViews(ms []chatMessage) []views.ChatLine {
 	return out
 }
 
-func chatView(m chatMessage) views.ChatLine {
+func chatView(m roomstate.Message) views.ChatLine {
 	return views.ChatLine{
 		ID:     strconv.FormatUint(m.ID, 10),
 		Author: m.Author,

@@ -25,6 +25,9 @@ type userError struct {
 	cause       error
 	// retryAfter, when set, is sent as Retry-After (whole seconds).
 	retryAfter time.Duration
+	// retryHere makes a full page's action "Try again" on the same address
+	// (a GET reloads); a fragment gets no link, its page stays as it is.
+	retryHere bool
 }
 
 func (e *userError) Error() string {
@@ -78,6 +81,9 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 		return c.Status(ue.status).JSON(fiber.Map{"error": ue.message, "title": ue.title})
 	}
 	page := views.ErrorPage{Status: ue.status, Title: ue.title, Message: ue.message, ActionURL: ue.actionURL, ActionLabel: ue.actionLabel}
+	if ue.retryHere && c.Method() == fiber.MethodGet && !isFragment(c) {
+		page.ActionURL, page.ActionLabel = retryURL(c), "Try again"
+	}
 	if isFragment(c) {
 		// An htmx request that fails shows its message in the flash area,
 		// wherever the request meant to swap.
@@ -99,6 +105,14 @@ func (h *Handlers) classify(err error) *userError {
 	var ue *userError
 	if errors.As(err, &ue) {
 		return ue
+	}
+	// Before the timeouts below: a Redis timeout is not SignalWire's.
+	var ua interface{ Unavailable() bool }
+	if errors.As(err, &ua) && ua.Unavailable() {
+		return &userError{status: fiber.StatusServiceUnavailable, title: "Shared state unavailable",
+			message: "The app cannot reach the store it keeps rooms, lobbies and chat in, so it could not do this. " +
+				"Nothing you did caused it, and nothing was changed: try again in a moment.",
+			cause: err, retryAfter: sharedStateRetry, retryHere: true}
 	}
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
@@ -145,6 +159,10 @@ func (h *Handlers) classify(err error) *userError {
 		message: "Something went wrong on our side. Try again; if it keeps happening, tell the operator.", actionURL: "/", actionLabel: "Back to the start", cause: err}
 }
 
+// sharedStateRetry is the Retry-After of a Redis outage: the readiness
+// check looks again every second, and a restarted Redis answers in a few.
+const sharedStateRetry = 5 * time.Second
+
 func fiberError(fe *fiber.Error) *userError {
 	ue := &userError{status: fe.Code, title: "Error", message: fe.Message, actionURL: "/", actionLabel: "Back to the start"}
 	switch fe.Code {
@@ -178,12 +196,6 @@ func wantsJSON(c *fiber.Ctx) bool {
 func (h *Handlers) tooManyAttempts(c *fiber.Ctx) error {
 	return &userError{status: fiber.StatusTooManyRequests, title: "Too many attempts",
 		message: "Too many failed attempts from your address. Wait a minute, then try again.", actionURL: "/", actionLabel: "Back to the room picker"}
-}
-
-// tooManyJoins answers the join-failure reports' rate limit (Fiber's
-// limiter, a fixed window of a minute).
-func (h *Handlers) tooManyJoins(c *fiber.Ctx) error {
-	return joinsRefused(time.Minute, "Too many join attempts from your address. Wait a minute, then click Join again.")
 }
 
 // requireSignalWire shows one clear page while SignalWire refuses the

@@ -54,7 +54,7 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 		return &userError{status: fiber.StatusBadRequest, title: "Bad update", message: "The participant update could not be read.", cause: err}
 	}
 	if n := batch.Ignored(); n > 0 {
-		h.log.Debug("ignored roster events", "room", room, "count", n)
+		h.log.DebugContext(c.UserContext(), "ignored roster events", "room", room, "count", n)
 	}
 	r, d, err := h.roster.Apply(c.UserContext(), roster.SeatKey{Room: room, Seat: st.ID}, batch)
 	var tooOften *roster.RateError
@@ -74,7 +74,9 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	case err != nil:
 		return fmt.Errorf("apply events: %w", err)
 	}
-	h.noteSeatEvents(c.UserContext(), room, st, batch, r)
+	if err := h.noteSeatEvents(c.UserContext(), room, st, batch, r); err != nil {
+		return err
+	}
 	if r.NeedsSnapshot {
 		c.Set(snapshotHeader, "needed")
 	}
@@ -95,7 +97,10 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 		c.Set(renderHeader, "delta")
 		ch := rosterChange(r, d, moderator)
 		if moderator {
-			askable := h.askable(room)
+			askable, err := h.askable(c.UserContext(), room)
+			if err != nil {
+				return err
+			}
 			unmuteButtons(h.cfg.ModeratorCanUnmute, askable, ch.Replaced)
 			for i := range ch.Inserted {
 				ch.Inserted[i].Row = markRow(h.cfg.ModeratorCanUnmute, askable, ch.Inserted[i].Row)
@@ -106,15 +111,20 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	c.Set(renderHeader, "full")
 	v := rosterView(r, moderator)
 	if moderator {
-		unmuteButtons(h.cfg.ModeratorCanUnmute, h.askable(room), v.Members)
+		askable, err := h.askable(c.UserContext(), room)
+		if err != nil {
+			return err
+		}
+		unmuteButtons(h.cfg.ModeratorCanUnmute, askable, v.Members)
 	}
 	return h.render(c, fiber.StatusOK, "Participants", views.RosterPanel(v))
 }
 
 // unmuteButtons marks moderators' rows for the buttons that turn a
 // microphone or camera on: forced (MODERATOR_CAN_UNMUTE), or asked of
-// members whose page this server knows (askable); none otherwise (a bot,
-// another instance's member), since nobody could be asked.
+// members whose page is known (askable, on any instance); none otherwise
+// (a bot, a page that has not said who it is), since nobody could be
+// asked.
 func unmuteButtons(forced bool, askable map[string]bool, rows []views.MemberRow) {
 	for i := range rows {
 		rows[i] = markRow(forced, askable, rows[i])
@@ -127,26 +137,27 @@ func markRow(forced bool, askable map[string]bool, row views.MemberRow) views.Me
 	return row
 }
 
-// askable is the set of room's members whose page this server knows.
-func (h *Handlers) askable(room string) map[string]bool {
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	out := make(map[string]bool, len(lr.members))
-	for m := range lr.members {
+// askable is the set of room's members whose page is known.
+func (h *Handlers) askable(ctx context.Context, room string) (map[string]bool, error) {
+	ms, err := h.rooms.Members(ctx, room)
+	if err != nil {
+		return nil, fmt.Errorf("members of %q: %w", room, err)
+	}
+	out := make(map[string]bool, len(ms))
+	for _, m := range ms {
 		out[m] = true
 	}
-	return out
+	return out, nil
 }
 
 // noteSeatEvents learns from a batch what the room's live state needs,
-// taking the room's lock only for batches that carry something: which
-// member a seat's page is (room.joined, members.snapshot), that it left
-// (room.left), and, from a moderator's page, that a member left the call
-// (member.left), which revokes that member's seat: Remove goes through the
-// SDK alone, and a seat whose member left has no call to chat in (a rejoin
-// takes a new seat).
-func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, batch roster.Batch, r roster.Roster) {
+// asking it only for batches that carry something: which member a seat's
+// page is (room.joined, members.snapshot), that it left (room.left), and,
+// from a moderator's page, that a member left the call (member.left),
+// which revokes that member's seat and ends its streams: Remove goes
+// through the SDK alone, and a seat whose member left has no call to chat
+// in (a rejoin takes a new seat).
+func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, batch roster.Batch, r roster.Roster) error {
 	moderator := st.Role == views.RoleModerator
 	var self bool
 	var left []string
@@ -160,36 +171,43 @@ func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, bat
 			}
 		}
 	}
-	if !self && len(left) == 0 {
-		return // most batches: no lock
-	}
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
 	var tell []string
 	switch {
 	case self && r.Left:
-		lr.seatLeft(st.ID)
+		if err := h.rooms.SeatLeft(ctx, room, st.ID); err != nil {
+			return fmt.Errorf("seat left %q: %w", room, err)
+		}
 	case self && r.SelfID != "":
-		if lr.seatIsMember(st.ID, r.SelfID) {
-			tell = lr.moderatorStreams()
+		news, err := h.rooms.SeatIsMember(ctx, room, st.ID, r.SelfID)
+		if err == nil && news {
+			tell, err = h.rooms.Moderators(ctx, room, h.wall())
+		}
+		if err != nil {
+			return fmt.Errorf("seat member in %q: %w", room, err)
 		}
 	}
 	for _, m := range left {
-		if id, ok := lr.members[m]; ok && id != st.ID {
-			lr.revoke(id)
+		id, ok, err := h.rooms.RevokeMember(ctx, room, m, st.ID, h.wall())
+		if err != nil {
+			return fmt.Errorf("removal in %q: %w", room, err)
+		}
+		if ok {
+			if err := h.endSeat(room, id); err != nil {
+				return err
+			}
 		}
 	}
-	lr.mu.Unlock()
 	if len(tell) > 0 {
-		h.pushAskable(ctx, room, r.SelfID, tell)
+		return h.pushAskable(ctx, room, r.SelfID, tell)
 	}
+	return nil
 }
 
 // pushAskable sends the moderators' pages (seats mods) member's row anew,
 // now with its ask buttons: their rosters may show the member from before
-// its page told this server who it is. A page whose roster does not have
-// the member yet gets nothing: the row it inserts later has the buttons.
-func (h *Handlers) pushAskable(ctx context.Context, room, member string, mods []string) {
+// its page said who it is. A page whose roster does not have the member
+// yet gets nothing: the row it inserts later has the buttons.
+func (h *Handlers) pushAskable(ctx context.Context, room, member string, mods []string) error {
 	askable := map[string]bool{member: true}
 	for _, mod := range mods {
 		r, ok, err := h.roster.Get(ctx, roster.SeatKey{Room: room, Seat: mod})
@@ -199,11 +217,14 @@ func (h *Handlers) pushAskable(ctx context.Context, room, member string, mods []
 		for _, m := range r.Members {
 			if m.ID == member {
 				row := markRow(h.cfg.ModeratorCanUnmute, askable, memberRow(m, r.SelfID))
-				h.publish(ctx, room, targetSeat(mod), evRosterRows, views.RosterDelta(views.RosterChange{Controls: true, Replaced: []views.MemberRow{row}}))
+				if err := h.publish(ctx, room, targetSeat(mod), evRosterRows, views.RosterDelta(views.RosterChange{Controls: true, Replaced: []views.MemberRow{row}})); err != nil {
+					return err
+				}
 				break
 			}
 		}
 	}
+	return nil
 }
 
 // rosterChange translates the store's delta into the rows to swap; only

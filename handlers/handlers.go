@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-
+	"github.com/swrooms/swrooms/knownrooms"
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/views"
@@ -25,6 +25,21 @@ type Video interface {
 }
 
 var _ Video = (*signalwire.Client)(nil)
+
+// KnownRooms remembers rooms confirmed to exist on SignalWire for
+// KnownRoomTTL, so that a second host of the same room costs no SignalWire
+// call. knownrooms.Memory and knownrooms.Redis implement it; a Redis
+// failure is a *redisconn.UnavailableError.
+type KnownRooms interface {
+	Known(ctx context.Context, room string) (bool, error)
+	Add(ctx context.Context, room string) error
+	Forget(ctx context.Context, room string) error
+}
+
+var (
+	_ KnownRooms = (*knownrooms.Memory)(nil)
+	_ KnownRooms = (*knownrooms.Redis)(nil)
+)
 
 // Config is the part of the app's configuration the handlers act on.
 type Config struct {
@@ -79,18 +94,20 @@ type Handlers struct {
 	sign   signer
 	assets views.Assets
 
-	// knownRooms remembers when a room was last confirmed to exist, so
-	// that a second host of the same room costs no SignalWire call. A plain
-	// LRU with the time as value: expirable.LRU would start a goroutine per
-	// Handlers that never stops.
-	knownRooms *lru.Cache[string, time.Time]
+	knownRooms KnownRooms
 	live       liveCache
 	joins      *joinLimits
 	broker     Broker
-	rooms      *liveRooms
-	chatLimits *keyedLimiter
-	roomPages  roomPages       // compiled room pages (render.go)
-	perms      rolePermissions // each role's token permissions (room.go)
+	rooms      RoomStates
+	chatLimits Limiter
+	meter      Meter
+	redis      *Dependency
+	// wall is the presence clock: lobby graces and stream leases run on
+	// real time, like the timers and heartbeats that keep them, whatever
+	// clock (now) tickets and pages are dated by.
+	wall      func() time.Time
+	roomPages roomPages       // compiled room pages (render.go)
+	perms     rolePermissions // each role's token permissions (room.go)
 }
 
 // Deps are what New needs besides the configuration.
@@ -104,6 +121,22 @@ type Deps struct {
 	Now func() time.Time
 	// Broker carries the rooms' pushed events; nil means one in memory.
 	Broker Broker
+	// Limiters makes the rate-limit budget name (burst units at once,
+	// refilled at perSecond a second); nil means each in memory on Now.
+	// Shared ones (ratelimit.NewRedis) make every budget one total across
+	// instances.
+	Limiters func(name string, burst int, perSecond float64) Limiter
+	// KnownRooms remembers rooms confirmed to exist; nil means up to
+	// 10,000 in memory (knownrooms.NewMemory on Now).
+	KnownRooms KnownRooms
+	// Meter counts requests, joins, streams and chat; nil counts nothing.
+	Meter Meter
+	// Redis is the state of the shared Redis (REDIS_URL), which /readyz
+	// reports; nil without Redis.
+	Redis *Dependency
+	// Rooms keeps the rooms' live state; nil means one in memory
+	// (roomstate.NewMemory), for one instance.
+	Rooms RoomStates
 }
 
 // New builds the handlers.
@@ -132,29 +165,47 @@ func New(cfg Config, d Deps) *Handlers {
 	if d.Broker == nil {
 		d.Broker = push.NewMemory(push.Limits{}, nil)
 	}
+	if d.KnownRooms == nil {
+		d.KnownRooms = knownrooms.NewMemory(KnownRoomTTL, maxKnownRooms, d.Now)
+	}
+	budget := budgetsOf(d)
+	if d.Meter == nil {
+		d.Meter = noMeter{}
+	}
+	if d.Rooms == nil {
+		d.Rooms = roomstate.NewMemory(roomstate.Limits{})
+	}
 	h := &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
 		roster:     d.Roster,
-		log:        d.Log,
+		log:        LogRequestIDs(d.Log),
 		status:     d.Status,
 		now:        d.Now,
 		sign:       newSigner(cfg.SecretKey),
 		assets:     newAssets(),
-		knownRooms: mustLRUOf[string, time.Time](10_000),
-		joins:      newJoinLimits(cfg.Limits),
+		knownRooms: d.KnownRooms,
+		joins:      newJoinLimits(cfg.Limits, budget),
 		broker:     d.Broker,
-		rooms:      newLiveRooms(),
-		chatLimits: newChatLimits(),
+		rooms:      d.Rooms,
+		chatLimits: newChatLimits(budget),
+		meter:      d.Meter,
+		redis:      d.Redis,
+		wall:       time.Now,
 	}
 	h.roomPages = h.compileRoomPages()
 	h.perms = newRolePermissions(cfg.ModeratorCanUnmute)
 	return h
 }
 
-// knownRoomTTL bounds how long a room is trusted to exist without asking:
-// one deleted on SignalWire's dashboard is created again after this.
-const knownRoomTTL = time.Hour
+// KnownRoomTTL bounds how long a room is trusted to exist without asking
+// (pass it to knownrooms.NewRedis): one deleted on SignalWire's dashboard
+// is created again after this.
+const KnownRoomTTL = time.Hour
+
+// maxKnownRooms bounds the known rooms in memory, the least recently used
+// forgotten; in Redis they are bounded by the rooms hosted within the TTL.
+const maxKnownRooms = 10_000
 
 // Status is what the app knows of SignalWire: whether it has answered
 // and whether it rejected the credentials. The startup check writes it;

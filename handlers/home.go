@@ -93,7 +93,9 @@ func (h *Handlers) createRoom(c *fiber.Ctx) error {
 	if err := h.ensureRoom(c.UserContext(), room); err != nil {
 		return withAction(err, "/?room="+url.QueryEscape(room)+"&user="+url.QueryEscape(user), "Try again")
 	}
-	h.setLobby(room, !p.LobbyOff)
+	if err := h.setLobby(c.UserContext(), room, !p.LobbyOff); err != nil {
+		return err
+	}
 	h.setHostSession(c, hs.with(room))
 	return h.redirect(c, "/rooms/"+url.PathEscape(room)+"?user="+url.QueryEscape(user))
 }
@@ -109,7 +111,11 @@ func (h *Handlers) pickerFormOrPage(c *fiber.Ctx, p views.Picker) templ.Componen
 // ensureRoom creates the room once; later hosts of a known room cost no
 // SignalWire call.
 func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
-	if at, ok := h.knownRooms.Get(room); ok && h.now().Sub(at) < knownRoomTTL {
+	known, err := h.knownRooms.Known(ctx, room)
+	if err != nil {
+		return err
+	}
+	if known {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.SignalWireTimeout)
@@ -119,8 +125,7 @@ func (h *Handlers) ensureRoom(ctx context.Context, room string) error {
 	}); err != nil {
 		return fmt.Errorf("ensure room %q: %w", room, err)
 	}
-	h.knownRooms.Add(room, h.now())
-	return nil
+	return h.knownRooms.Add(ctx, room)
 }
 
 // liveFor says how long a session has run, in words that need no time

@@ -61,7 +61,7 @@ func (h *Handlers) joinFailed(c *fiber.Ctx) error {
 		// The report only feeds the log; a garbled one still gets an answer.
 		_ = json.Unmarshal(c.Body(), &req)
 	}
-	h.log.Info("join failed", "room", room, "role", st.Role, "seat", st.ID, "code", truncate(req.Code, 40))
+	h.log.InfoContext(c.UserContext(), "join failed", "room", room, "role", st.Role, "seat", st.ID, "code", truncate(req.Code, 40))
 
 	ctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.SignalWireTimeout)
 	defer cancel()
@@ -72,14 +72,16 @@ func (h *Handlers) joinFailed(c *fiber.Ctx) error {
 	case !signalwire.IsNotFound(err):
 		return fmt.Errorf("look up room %q after a failed join: %w", room, err)
 	}
-	h.knownRooms.Remove(room)
+	if err := h.knownRooms.Forget(c.UserContext(), room); err != nil {
+		return err
+	}
 	if st.Role != views.RoleModerator || !h.isHostOf(c, room) {
 		return c.JSON(joinFailedResponse{Action: joinGone, Location: "/rooms/" + url.PathEscape(room) + "/gone"})
 	}
 	if err := h.ensureRoom(c.UserContext(), room); err != nil {
 		return err
 	}
-	h.log.Info("room created again after a failed join", "room", room)
+	h.log.InfoContext(c.UserContext(), "room created again after a failed join", "room", room)
 	return c.JSON(joinFailedResponse{Action: joinRejoin})
 }
 

@@ -1,15 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"math"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/time/rate"
+
+	"github.com/swrooms/swrooms/ratelimit"
 )
 
 // Limits are the join budgets (JOINS_PER_ADDRESS, JOINS_PER_ROOM). Each is
@@ -42,66 +42,73 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// limiterKeys bounds how many addresses or rooms are tracked at once. A
-// bucket pushed out is forgotten, which only ever gives its owner more.
+// Limiter is one named budget of token buckets, one bucket per key (a
+// client address, a room, a seat). Take spends a unit, or refuses and says
+// how long until one is back; Has says whether a unit is there without
+// spending it. An error means the budget could not be asked (Redis is
+// unreachable: a *redisconn.UnavailableError): the handlers return it, and
+// the request fails closed with a page that says shared state is
+// unavailable, never silently allowed or refused. ratelimit.Memory and
+// ratelimit.Redis implement it.
+type Limiter interface {
+	Take(ctx context.Context, key string) (retryAfter time.Duration, ok bool, err error)
+	Has(ctx context.Context, key string) (bool, error)
+}
+
+var (
+	_ Limiter = (*ratelimit.Memory)(nil)
+	_ Limiter = (*ratelimit.Redis)(nil)
+)
+
+// limiterKeys bounds how many addresses or rooms a budget in memory tracks
+// at once. A bucket pushed out is forgotten, which only ever gives its
+// owner more.
 const limiterKeys = 10_000
 
-// keyedLimiter is one token bucket (golang.org/x/time/rate) per key, the
-// least recently used forgotten past its size.
-type keyedLimiter struct {
-	mu      sync.Mutex // Get-then-Add must be one step
-	buckets *lru.Cache[string, *rate.Limiter]
-	every   rate.Limit
-	burst   int
-}
+// newBudget makes the budget name: burst units at once, refilled at
+// perSecond a second, for up to maxKeys keys when it is kept in memory.
+type newBudget func(name string, burst int, perSecond float64, maxKeys int) Limiter
 
-// newKeyedLimiter gives each of up to limiterKeys keys perMinute units at
-// once, refilled at perMinute a minute.
-func newKeyedLimiter(perMinute int) *keyedLimiter {
-	return newBuckets(rate.Limit(float64(perMinute)/60), perMinute, limiterKeys)
-}
-
-// newBuckets gives each of up to keys keys burst units at once, refilled
-// at every a second.
-func newBuckets(every rate.Limit, burst, keys int) *keyedLimiter {
-	return &keyedLimiter{buckets: mustLRUOf[string, *rate.Limiter](keys), every: every, burst: burst}
-}
-
-// take spends one unit of key's bucket at now. When the bucket is empty it
-// spends nothing and says how long until a unit is back.
-func (k *keyedLimiter) take(key string, now time.Time) (time.Duration, bool) {
-	k.mu.Lock()
-	lim, ok := k.buckets.Get(key)
-	if !ok {
-		lim = rate.NewLimiter(k.every, k.burst)
-		k.buckets.Add(key, lim)
+// budgetsOf makes budgets with d.Limiters (shared ones, in Redis), or in
+// memory on d.Now.
+func budgetsOf(d Deps) newBudget {
+	return func(name string, burst int, perSecond float64, maxKeys int) Limiter {
+		if d.Limiters != nil {
+			return d.Limiters(name, burst, perSecond)
+		}
+		return ratelimit.NewMemory(burst, perSecond, maxKeys, d.Now)
 	}
-	k.mu.Unlock()
-	r := lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return d, false
-	}
-	return 0, true
 }
 
-// joinLimits are the per-address and per-room join budgets, and the
+// perMinute is the refill rate, per second, of a budget refilled at n a
+// minute.
+func perMinute(n int) float64 { return float64(n) / 60 }
+
+// joinLimits are the budgets of joining, each keyed on the client's
+// address but perRoom: the per-address and per-room join budgets; the
 // per-address knock budget, the same size as the join budget in a bucket
-// of its own: everyone behind one address knocks once before joining once.
+// of its own (everyone behind one address knocks once before joining
+// once); failed host attempts; and failed-join reports.
 type joinLimits struct {
-	perAddress *keyedLimiter
-	perRoom    *keyedLimiter
-	knocks     *keyedLimiter
+	perAddress   Limiter
+	perRoom      Limiter
+	knocks       Limiter
+	hostFailures Limiter
+	joinFailures Limiter
 	// waitingPerAddress bounds one address's entries in a room's lobby.
 	waitingPerAddress int
 }
 
-func newJoinLimits(l Limits) *joinLimits {
+// newJoinLimits makes the budgets of joining. Their names are their keys'
+// namespace in Redis (swr:rl:<name>:<key>), so they must stay distinct.
+func newJoinLimits(l Limits, budget newBudget) *joinLimits {
 	l = l.withDefaults()
 	return &joinLimits{
-		perAddress:        newKeyedLimiter(l.JoinsPerAddress),
-		perRoom:           newKeyedLimiter(l.JoinsPerRoom),
-		knocks:            newKeyedLimiter(l.JoinsPerAddress),
+		perAddress:        budget("join-addr", l.JoinsPerAddress, perMinute(l.JoinsPerAddress), limiterKeys),
+		perRoom:           budget("join-room", l.JoinsPerRoom, perMinute(l.JoinsPerRoom), limiterKeys),
+		knocks:            budget("knock-addr", l.JoinsPerAddress, perMinute(l.JoinsPerAddress), limiterKeys),
+		hostFailures:      budget("host-fail", passcodeFailuresPerMinute, perMinute(passcodeFailuresPerMinute), limiterKeys),
+		joinFailures:      budget("joinfail-addr", joinFailuresPerMinute, perMinute(joinFailuresPerMinute), limiterKeys),
 		waitingPerAddress: min(l.JoinsPerAddress, maxLobbyPerAddress),
 	}
 }
@@ -116,7 +123,9 @@ const clientAddrKey = "swr-client-addr"
 func (h *Handlers) limitKnocks(addrs clientAddrs) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		key := addrs.key(c)
-		if wait, ok := h.joins.knocks.take(key, h.now()); !ok {
+		if wait, ok, err := h.joins.knocks.Take(c.UserContext(), key); err != nil {
+			return err
+		} else if !ok {
 			return &userError{status: fiber.StatusTooManyRequests, title: "Too many knocks", message: "Too many people knocked from your address. Wait a minute, then click Join again.", retryAfter: wait}
 		}
 		c.Locals(clientAddrKey, key)
@@ -128,7 +137,23 @@ func (h *Handlers) limitKnocks(addrs clientAddrs) fiber.Handler {
 // counts every request, refused ones too, under the client's address.
 func (h *Handlers) limitJoinsPerAddress(addrs clientAddrs) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if wait, ok := h.joins.perAddress.take(addrs.key(c), h.now()); !ok {
+		if wait, ok, err := h.joins.perAddress.Take(c.UserContext(), addrs.key(c)); err != nil {
+			return err
+		} else if !ok {
+			return joinsRefused(wait, "Too many join attempts from your address. Wait a minute, then click Join again.")
+		}
+		return c.Next()
+	}
+}
+
+// limitJoinFailures is middleware for "POST /rooms/:room/join-failed": each
+// report costs a SignalWire lookup, and a page makes one per join, so
+// reports are counted per address.
+func (h *Handlers) limitJoinFailures(addrs clientAddrs) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if wait, ok, err := h.joins.joinFailures.Take(c.UserContext(), addrs.key(c)); err != nil {
+			return err
+		} else if !ok {
 			return joinsRefused(wait, "Too many join attempts from your address. Wait a minute, then click Join again.")
 		}
 		return c.Next()
@@ -137,8 +162,10 @@ func (h *Handlers) limitJoinsPerAddress(addrs clientAddrs) fiber.Handler {
 
 // spendRoomJoin charges one join to room's budget; roomToken calls it once
 // the join is authorised, so that strangers cannot spend a room's budget.
-func (h *Handlers) spendRoomJoin(room string) error {
-	if wait, ok := h.joins.perRoom.take(room, h.now()); !ok {
+func (h *Handlers) spendRoomJoin(ctx context.Context, room string) error {
+	if wait, ok, err := h.joins.perRoom.Take(ctx, room); err != nil {
+		return err
+	} else if !ok {
 		return joinsRefused(wait, "Too many people are joining "+room+" right now. Wait a moment, then click Join again.")
 	}
 	return nil
@@ -159,18 +186,21 @@ func retryAfterSeconds(d time.Duration) string {
 // request while it runs and gives the unit back on success, so eleven
 // hosts behind one NAT starting rooms at the same moment were refused.
 type failedAttempts struct {
-	k     *keyedLimiter
-	addrs clientAddrs
-	now   func() time.Time
+	budget Limiter
+	addrs  clientAddrs
 }
 
 // limit is middleware that refuses (with refused) an address whose
 // failures have emptied its bucket, and charges one unit for each request
-// that ends with a 4xx other than the refusal itself.
+// that ends with a 4xx other than the refusal itself. A budget that cannot
+// be asked or charged fails the request with its error: a failure that
+// goes uncounted would let guessing go on unbounded.
 func (f failedAttempts) limit(refused fiber.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		key := f.addrs.key(c)
-		if !f.k.has(key, f.now()) {
+		if ok, err := f.budget.Has(c.UserContext(), key); err != nil {
+			return err
+		} else if !ok {
 			return refused(c)
 		}
 		err := c.Next()
@@ -180,16 +210,10 @@ func (f failedAttempts) limit(refused fiber.Handler) fiber.Handler {
 			status = ue.status
 		}
 		if status >= 400 && status < 500 && status != fiber.StatusTooManyRequests {
-			f.k.take(key, f.now())
+			if _, _, terr := f.budget.Take(c.UserContext(), key); terr != nil {
+				return terr
+			}
 		}
 		return err
 	}
-}
-
-// has reports whether key's bucket holds a unit at now, spending nothing.
-func (k *keyedLimiter) has(key string, now time.Time) bool {
-	k.mu.Lock()
-	lim, ok := k.buckets.Get(key)
-	k.mu.Unlock()
-	return !ok || lim.TokensAt(now) >= 1
 }

@@ -81,7 +81,7 @@ func (l *liveCache) refresh(ctx context.Context, h *Handlers) {
 	defer l.mu.Unlock()
 	l.fetched, l.lastErr = h.now(), err
 	if err != nil {
-		h.log.Warn("list live rooms", "err", err)
+		h.log.WarnContext(ctx, "list live rooms", "err", err)
 		l.rooms.Unavailable = true
 		return
 	}

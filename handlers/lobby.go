@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/views"
 )
 
@@ -45,7 +48,8 @@ func (h *Handlers) knock(c *fiber.Ctx) error {
 	if err := json.Unmarshal(c.Body(), &req); err != nil || req.Invite == nil {
 		return badRequest("The join request could not be read. Reload the page and try again.")
 	}
-	inv, err := h.checkInvite(room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V))
+	ctx := c.UserContext()
+	inv, err := h.checkInvite(ctx, room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V))
 	if err != nil {
 		return err
 	}
@@ -54,45 +58,39 @@ func (h *Handlers) knock(c *fiber.Ctx) error {
 	if problem != "" {
 		return &userError{status: fiber.StatusUnprocessableEntity, title: "Check your name", message: problem}
 	}
-	gid := h.guestID(c)
-	ctx := c.UserContext()
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
+	res, err := h.rooms.Knock(ctx, room, roomstate.Knock{
+		ID: randomID(12), Name: user, NameKey: blockKey(user), GuestID: h.guestID(c), Addr: addr, V: inv.V,
+		PerAddress: h.joins.waitingPerAddress, Since: h.now(), Now: h.wall(), Grace: h.cfg.LobbyGrace,
+	})
+	if err != nil {
+		return fmt.Errorf("knock: %w", err)
+	}
+	if err := h.announce(ctx, room, res.Change); err != nil {
+		return err
+	}
 	st := views.LobbyState{Room: room, Name: user}
-	switch {
-	case lr.isBlocked(gid, user):
+	switch res.Outcome {
+	case roomstate.KnockBlocked:
 		st.State = lobbyDenied
 		return h.render(c, fiber.StatusForbidden, "Lobby", views.LobbyWaiting(st))
-	case !lr.lobbyOn:
-		id := randomID(12)
-		lr.remember(id, true)
-		st.State, st.Ticket = lobbyAdmitted, h.lobbyTicket(room, id)
+	case roomstate.KnockAdmitted:
+		st.State, st.Ticket = lobbyAdmitted, h.lobbyTicket(room, res.Entry.ID)
 		return h.render(c, fiber.StatusOK, "Lobby", views.LobbyWaiting(st))
-	}
-	e := lr.waitingGuest(gid)
-	switch {
-	case e != nil:
-		// The same browser again (a reload, a second tab): one entry,
-		// under the name it gives now; both pages follow its decision.
-		e.Name, e.V = user, inv.V
-		e.gen++
-	case len(lr.waiting) >= maxLobby:
+	case roomstate.KnockFull:
 		return &userError{status: fiber.StatusServiceUnavailable, title: "Lobby full", message: "Too many people are waiting to get in. Try again in a minute.", retryAfter: time.Minute}
-	case addr != "" && lr.waitingFrom(addr) >= h.joins.waitingPerAddress:
+	case roomstate.KnockTooMany:
 		return &userError{status: fiber.StatusTooManyRequests, title: "Too many waiting", message: "Too many people from your address are waiting to get in. Try again in a minute.", retryAfter: time.Minute}
-	default:
-		e = &lobbyEntry{ID: randomID(12), Name: user, GuestID: gid, Addr: addr, V: inv.V, Since: h.now()}
-		lr.waiting = append(lr.waiting, e)
 	}
-	// Gone unless its stream opens within the grace, as after a close.
-	if e.streams == 0 {
-		h.leaveLobbyLater(room, e, e.gen)
+	// Gone unless a stream of its holds it by then, as after a close.
+	h.sweepLater(room, h.cfg.LobbyGrace)
+	if err := h.signalLobby(room); err != nil {
+		return err
 	}
-	h.publishLobby(ctx, room, lr)
-	h.publish(ctx, room, targetModerators, evKnock, views.KnockNotice(user))
-	st.State, st.Ticket = h.lobbyStatusOf(lr, e.ID), h.lobbyTicket(room, e.ID)
-	st.StreamURL = h.streamURL(streamTicket{Room: room, Kind: streamLobby, ID: e.ID, Role: views.RoleGuest})
+	if err := h.publish(ctx, room, targetModerators, evKnock, views.KnockNotice(user)); err != nil {
+		return err
+	}
+	st.State, st.Ticket = waitingState(res.Host), h.lobbyTicket(room, res.Entry.ID)
+	st.StreamURL = h.streamURL(streamTicket{Room: room, Kind: streamLobby, ID: res.Entry.ID, Role: views.RoleGuest})
 	return h.render(c, fiber.StatusOK, "Lobby", views.LobbyWaiting(st))
 }
 
@@ -100,63 +98,32 @@ func (h *Handlers) lobbyTicket(room, id string) string {
 	return h.sign.encodeLobbyTicket(lobbyTicket{Room: room, ID: id, Exp: h.now().Add(lobbyTicketTTL).Unix()})
 }
 
-// waitingGuest is the waiting entry of browser gid, or nil; lr.mu is held.
-func (r *liveRoom) waitingGuest(gid string) *lobbyEntry {
-	for _, e := range r.waiting {
-		if e.GuestID == gid {
-			return e
-		}
+// waitingState is a waiting guest's state: whether a host can let them in.
+func waitingState(host bool) string {
+	if host {
+		return lobbyWaiting
 	}
-	return nil
+	return lobbyNoHost
 }
 
-// waitingFrom counts the waiting entries from client address addr; r.mu
-// is held.
-func (r *liveRoom) waitingFrom(addr string) int {
-	n := 0
-	for _, e := range r.waiting {
-		if e.Addr == addr {
-			n++
-		}
+// lobbyStatus is what a lobby entry's page shows.
+func lobbyStatus(room string, st roomstate.EntryState) views.LobbyState {
+	v := views.LobbyState{Room: room, State: waitingState(st.Host)}
+	switch st.Decision {
+	case roomstate.Admitted:
+		v.State = lobbyAdmitted
+	case roomstate.Denied:
+		v.State = lobbyDenied
+	case roomstate.Replaced:
+		v.State, v.Replaced = lobbyDenied, true
 	}
-	return n
+	return v
 }
 
-// lobbyStatusOf is what entry id's page shows; lr.mu is held.
-func (h *Handlers) lobbyStatusOf(lr *liveRoom, id string) string {
-	if admitted, ok := lr.decided[id]; ok {
-		if admitted {
-			return lobbyAdmitted
-		}
-		return lobbyDenied
-	}
-	if lr.moderators == 0 {
-		return lobbyNoHost
-	}
-	return lobbyWaiting
-}
-
-// leaveLobbyLater takes e off the waiting list after LobbyGrace unless a
-// stream of its opened meanwhile (gen moved on) or it was decided.
-func (h *Handlers) leaveLobbyLater(room string, e *lobbyEntry, gen uint64) {
-	time.AfterFunc(h.cfg.LobbyGrace, func() {
-		lr := h.rooms.get(room)
-		lr.mu.Lock()
-		defer lr.mu.Unlock()
-		if e.gen != gen || e.streams > 0 {
-			return
-		}
-		if _, i := lr.entry(e.ID); i >= 0 {
-			lr.waiting = append(lr.waiting[:i], lr.waiting[i+1:]...)
-			h.publishLobby(context.Background(), room, lr)
-		}
-	})
-}
-
-// lobbyView is the moderators' lobby panel; lr.mu is held.
-func (h *Handlers) lobbyView(room string, lr *liveRoom) views.Lobby {
-	l := views.Lobby{Room: room, On: lr.lobbyOn}
-	for _, e := range lr.waiting {
+// lobbyView is the moderators' lobby panel.
+func (h *Handlers) lobbyView(room string, lobby roomstate.Lobby) views.Lobby {
+	l := views.Lobby{Room: room, On: lobby.On}
+	for _, e := range lobby.Waiting {
 		l.Guests = append(l.Guests, views.LobbyGuest{ID: e.ID, Name: e.Name, Waiting: waitedFor(h.now().Sub(e.Since))})
 	}
 	return l
@@ -169,49 +136,31 @@ func waitedFor(d time.Duration) string {
 	return fmt.Sprintf("%d min", int(d.Minutes()))
 }
 
-// publishLobby sends the moderators the lobby panel; lr.mu is held.
-func (h *Handlers) publishLobby(ctx context.Context, room string, lr *liveRoom) {
-	h.publish(ctx, room, targetModerators, evLobby, views.LobbyPanel(h.lobbyView(room, lr)))
+// signalLobby tells the moderators' streams that the lobby changed; each
+// renders it as it is when the signal arrives (stream.go), so that panels
+// from several instances, published in any order, end on the latest.
+func (h *Handlers) signalLobby(room string) error {
+	return h.send(room, push.Event{Target: targetModerators, Name: evLobby})
 }
 
-// publishLobbyStatus tells every waiting guest whether a host is there;
-// lr.mu is held.
-func (h *Handlers) publishLobbyStatus(ctx context.Context, room string, lr *liveRoom) {
-	for _, e := range lr.waiting {
-		h.publish(ctx, room, targetLobby(e.ID), evLobbyStatus, views.LobbyStatus(views.LobbyState{Room: room, Name: e.Name, State: h.lobbyStatusOf(lr, e.ID)}))
-	}
+// signalStatus tells entry id's page that its status changed; its stream
+// renders the status as it is then, as signalLobby's do.
+func (h *Handlers) signalStatus(room, id string) error {
+	return h.send(room, push.Event{Target: targetLobby(id), Name: evLobbyStatus})
 }
 
-// decideEntry admits or denies the waiting entry at i and tells its page;
-// lr.mu is held.
-func (h *Handlers) decideEntry(ctx context.Context, room string, lr *liveRoom, i int, admit bool) {
-	h.decideEntryAs(ctx, room, lr, i, views.LobbyState{State: map[bool]string{true: lobbyAdmitted, false: lobbyDenied}[admit]})
-}
-
-// decideEntryAs decides the waiting entry at i as st says (admitted or
-// denied, and why) and tells its page; lr.mu is held.
-func (h *Handlers) decideEntryAs(ctx context.Context, room string, lr *liveRoom, i int, st views.LobbyState) {
-	e := lr.decide(i, st.State == lobbyAdmitted)
-	st.Room, st.Name = room, e.Name
-	h.publish(ctx, room, targetLobby(e.ID), evLobbyStatus, views.LobbyStatus(st))
-}
-
-// denyReplacedInvites turns away every waiting guest who knocked with an
-// invite older than the room's current version, telling them the link was
-// replaced; lr.mu is held.
-func (h *Handlers) denyReplacedInvites(ctx context.Context, room string, lr *liveRoom) {
-	changed := false
-	for i := 0; i < len(lr.waiting); {
-		if lr.waiting[i].V < lr.inviteVersion {
-			h.decideEntryAs(ctx, room, lr, i, views.LobbyState{State: lobbyDenied, Replaced: true})
-			changed = true
-			continue
+// signalDecided tells the pages of decided entries, and the moderators
+// when there were any.
+func (h *Handlers) signalDecided(room string, es []roomstate.Entry) error {
+	for _, e := range es {
+		if err := h.signalStatus(room, e.ID); err != nil {
+			return err
 		}
-		i++
 	}
-	if changed {
-		h.publishLobby(ctx, room, lr)
+	if len(es) == 0 {
+		return nil
 	}
+	return h.signalLobby(room)
 }
 
 // roomSeat authorises a page in the call: a seat credential (X-Seat) of
@@ -247,82 +196,97 @@ func (h *Handlers) lobbyAction(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
+	var decided []roomstate.Entry
+	var ch roomstate.Change
+	var err error
 	switch action := c.Params("action"); action {
 	case "admit", "deny":
-		_, i := lr.entry(c.FormValue("guest"))
-		if i < 0 {
+		d := map[bool]roomstate.Decision{true: roomstate.Admitted, false: roomstate.Denied}[action == "admit"]
+		var e roomstate.Entry
+		e, ch, err = h.rooms.Decide(ctx, room, c.FormValue("guest"), d, h.wall())
+		if errors.Is(err, roomstate.ErrNotWaiting) {
 			return &userError{status: fiber.StatusNotFound, title: "Not waiting", message: "That guest is no longer waiting."}
 		}
-		h.decideEntry(ctx, room, lr, i, action == "admit")
+		decided = []roomstate.Entry{e}
 	case "admit-all", "off":
-		for len(lr.waiting) > 0 {
-			h.decideEntry(ctx, room, lr, 0, true)
-		}
-		lr.lobbyOn = lr.lobbyOn && action != "off"
+		decided, ch, err = h.rooms.AdmitAll(ctx, room, action == "off", h.wall())
 	case "on":
-		lr.lobbyOn = true
+		err = h.rooms.SetLobby(ctx, room, true)
 	default:
 		return fiber.ErrNotFound
 	}
-	h.publishLobby(ctx, room, lr)
-	return h.render(c, fiber.StatusOK, "Lobby", views.LobbyPanel(h.lobbyView(room, lr)))
+	if err != nil {
+		return fmt.Errorf("lobby %s: %w", c.Params("action"), err)
+	}
+	if err := h.signalDecided(room, decided); err != nil {
+		return err
+	}
+	if err := h.announce(ctx, room, ch); err != nil {
+		return err
+	}
+	if err := h.signalLobby(room); err != nil {
+		return err
+	}
+	l, err := h.rooms.Lobby(ctx, room, h.wall())
+	if err != nil {
+		return fmt.Errorf("lobby of %q: %w", room, err)
+	}
+	return h.render(c, fiber.StatusOK, "Lobby", views.LobbyPanel(h.lobbyView(room, l)))
 }
 
 // setLobby records the host's choice when starting a room.
-func (h *Handlers) setLobby(room string, on bool) {
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	lr.lobbyOn = on
+func (h *Handlers) setLobby(ctx context.Context, room string, on bool) error {
+	if err := h.rooms.SetLobby(ctx, room, on); err != nil {
+		return fmt.Errorf("lobby of %q: %w", room, err)
+	}
+	return nil
 }
 
 // admitGuest decides whether a guest with a valid invite may have a room
 // token now: never for a blocked browser or name; with the lobby on, only
 // with the lobby ticket of an admitted entry. The error is a 403 saying so.
 func (h *Handlers) admitGuest(c *fiber.Ctx, room, user, ticket string) error {
-	gid := h.guestID(c)
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	if lr.isBlocked(gid, user) {
+	id := ""
+	if lt, ok := h.sign.decodeLobbyTicket(ticket, h.now()); ok && lt.Room == room {
+		id = lt.ID
+	}
+	a, err := h.rooms.Admission(c.UserContext(), room, h.guestID(c), blockKey(user), id)
+	switch {
+	case err != nil:
+		return fmt.Errorf("admission to %q: %w", room, err)
+	case a.Blocked:
 		return forbidden("The host removed you from this meeting and you cannot rejoin it.", "", "")
-	}
-	if !lr.lobbyOn {
-		return nil
-	}
-	if lt, ok := h.sign.decodeLobbyTicket(ticket, h.now()); ok && lt.Room == room && lr.decided[lt.ID] {
+	case !a.LobbyOn || a.Admitted:
 		return nil
 	}
 	return forbidden("The host has not let you in yet. Press Join to wait in the lobby.", "", "")
 }
 
 // seatTaken remembers who holds a new seat, for chat names and blocks.
-func (h *Handlers) seatTaken(c *fiber.Ctx, st seat, user string) {
+func (h *Handlers) seatTaken(c *fiber.Ctx, st seat, user string) error {
 	gid := ""
 	if st.Role == views.RoleGuest {
 		gid = h.guestID(c)
 	}
-	lr := h.rooms.get(st.Room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	lr.seated(st.ID, seatInfo{Name: user, Role: st.Role, GuestID: gid})
+	if err := h.rooms.TakeSeat(c.UserContext(), st.Room, st.ID, roomstate.Seat{Name: user, Role: st.Role, GuestID: gid, NameKey: blockKey(user)}); err != nil {
+		return fmt.Errorf("seat in %q: %w", st.Room, err)
+	}
+	return nil
 }
 
 // inviteVersion is the room's current invite key version.
-func (h *Handlers) inviteVersion(room string) int {
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.inviteVersion
+func (h *Handlers) inviteVersion(ctx context.Context, room string) (int, error) {
+	v, err := h.rooms.InviteVersion(ctx, room)
+	if err != nil {
+		return 0, fmt.Errorf("invite version of %q: %w", room, err)
+	}
+	return v, nil
 }
 
 // checkInvite checks an invite's raw parts for room: 403 when it is not
 // valid, expired or for another room; 403 saying so when a newer link
 // replaced it.
-func (h *Handlers) checkInvite(room, invRoom, exp, sig, v string) (invite, error) {
+func (h *Handlers) checkInvite(ctx context.Context, room, invRoom, exp, sig, v string) (invite, error) {
 	if v == "0" {
 		v = ""
 	}
@@ -330,7 +294,11 @@ func (h *Handlers) checkInvite(room, invRoom, exp, sig, v string) (invite, error
 	if !ok || inv.Room != room {
 		return invite{}, forbidden("This invite link is not valid or has expired. Ask the host for a new invite link.", "", "")
 	}
-	if inv.V < h.inviteVersion(room) {
+	current, err := h.inviteVersion(ctx, room)
+	if err != nil {
+		return invite{}, err
+	}
+	if inv.V < current {
 		return invite{}, inviteReplaced()
 	}
 	return inv, nil
@@ -342,8 +310,12 @@ func inviteReplaced() error {
 }
 
 // inviteLink is the room's current guest link, absolute.
-func (h *Handlers) inviteLink(c *fiber.Ctx, room string) string {
-	return h.baseURL(c) + inviteURL(h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), h.inviteVersion(room)))
+func (h *Handlers) inviteLink(c *fiber.Ctx, room string) (string, error) {
+	v, err := h.inviteVersion(c.UserContext(), room)
+	if err != nil {
+		return "", err
+	}
+	return h.baseURL(c) + inviteURL(h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), v)), nil
 }
 
 // inviteQuery adds the version to a link's query when it has one.

@@ -2,29 +2,15 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/views"
 )
-
-// memberSeat finds the seat whose page is member memberID in the call (the
-// member id each seat's page reported in room.joined), with what was
-// recorded when it was taken; ok is false when no page of this process
-// says it is that member (a bot, another instance, a page not yet posted,
-// a page that left).
-func (h *Handlers) memberSeat(room, memberID string) (string, seatInfo, bool) {
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	id, ok := lr.members[memberID]
-	if !ok {
-		return "", seatInfo{}, false
-	}
-	return id, lr.seats[id], true
-}
 
 // memberName is the name member memberID has in the viewer's roster.
 func (h *Handlers) memberName(ctx context.Context, room, viewerSeat, memberID string) string {
@@ -42,12 +28,12 @@ func (h *Handlers) memberName(ctx context.Context, room, viewerSeat, memberID st
 
 // blockMember handles "POST /rooms/:room/block" (form field member, a
 // moderator's X-Seat): "Remove and block". The island removes the member
-// through the SDK; this records the block, for the room's life in this
-// process: the guest's browser (its signed guest cookie, when its page is
-// known here) and the name the moderator sees. A blocked guest's knock
-// lands on lobby-denied and its token request gets 403. Answers a notice
-// fragment; 403 without a moderator seat, 404 for a member neither known
-// by page nor by name.
+// through the SDK; this records the block, for the room's life: the
+// guest's browser (its signed guest cookie, when its page is known) and
+// the name the moderator sees. A blocked guest's knock lands on
+// lobby-denied and its token request gets 403; the streams of its seats
+// end on every instance. Answers a notice fragment; 403 without a
+// moderator seat, 404 for a member neither known by page nor by name.
 func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -57,7 +43,10 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	member := c.FormValue("member")
-	seatID, info, found := h.memberSeat(room, member)
+	seatID, info, found, err := h.rooms.MemberSeat(ctx, room, member)
+	if err != nil {
+		return fmt.Errorf("member of %q: %w", room, err)
+	}
 	name := h.memberName(ctx, room, mod.ID, member)
 	if name == "" {
 		name = info.Name
@@ -68,46 +57,27 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	if found && info.Role == views.RoleModerator {
 		return &userError{status: fiber.StatusConflict, title: "A host", message: "Hosts cannot be blocked; remove them instead."}
 	}
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	if len(lr.blockedGuests)+len(lr.blockedNames) < maxBlocked {
-		if info.GuestID != "" {
-			lr.blockedGuests[info.GuestID] = true
-		}
-		if name != "" {
-			lr.blockedNames[blockKey(name)] = true
-		}
-	}
+	b := roomstate.Block{GuestID: info.GuestID, NameKey: blockKey(name), Now: h.wall()}
 	if found {
-		lr.revoke(seatID)
+		b.Seat = seatID
 	}
-	h.applyBlocks(ctx, room, lr)
-	lr.mu.Unlock()
-	h.log.Info("blocked", "room", room, "member", member)
+	done, err := h.rooms.Block(ctx, room, b)
+	if err != nil {
+		return fmt.Errorf("block in %q: %w", room, err)
+	}
+	for _, id := range done.Seats {
+		if err := h.endSeat(room, id); err != nil {
+			return err
+		}
+	}
+	if err := h.signalDecided(room, done.Denied); err != nil {
+		return err
+	}
+	if err := h.announce(ctx, room, done.Change); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.UserContext(), "blocked", "room", room, "member", member)
 	return h.render(c, fiber.StatusOK, "Blocked", views.Notice(views.NoticeView{Kind: "blocked", Text: name + " was removed and cannot rejoin this meeting."}))
-}
-
-// applyBlocks holds the room's blocks against what exists already: every
-// guest seat of a blocked browser or name is revoked (its chat and streams
-// end), and every waiting entry of one is denied; lr.mu is held.
-func (h *Handlers) applyBlocks(ctx context.Context, room string, lr *liveRoom) {
-	for id, s := range lr.seats {
-		if s.Role != views.RoleModerator && lr.isBlocked(s.GuestID, s.Name) {
-			lr.revoke(id)
-		}
-	}
-	changed := false
-	for i := 0; i < len(lr.waiting); {
-		if e := lr.waiting[i]; lr.isBlocked(e.GuestID, e.Name) {
-			h.decideEntry(ctx, room, lr, i, false)
-			changed = true
-			continue
-		}
-		i++
-	}
-	if changed {
-		h.publishLobby(ctx, room, lr)
-	}
 }
 
 // revokeInvite handles "POST /rooms/:room/invite" (a moderator's X-Seat,
@@ -122,16 +92,26 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 	if _, err := h.moderatorSeat(c, room); err != nil && !h.isHostOf(c, room) {
 		return err
 	}
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	lr.inviteVersion++
+	ctx := c.UserContext()
 	// Guests waiting with an older link would be refused a token once let
 	// in: they are turned away now, told why.
-	h.denyReplacedInvites(c.UserContext(), room, lr)
-	lr.mu.Unlock()
-	h.log.Info("invite replaced", "room", room)
+	_, denied, ch, err := h.rooms.NewInvite(ctx, room, h.wall())
+	if err != nil {
+		return fmt.Errorf("new invite for %q: %w", room, err)
+	}
+	if err := h.signalDecided(room, denied); err != nil {
+		return err
+	}
+	if err := h.announce(ctx, room, ch); err != nil {
+		return err
+	}
+	h.log.InfoContext(c.UserContext(), "invite replaced", "room", room)
+	link, err := h.inviteLink(c, room)
+	if err != nil {
+		return err
+	}
 	return h.render(c, fiber.StatusOK, "Invite", views.InviteBox(views.InviteView{
-		URL:     h.inviteLink(c, room),
+		URL:     link,
 		Expires: h.now().Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
 		Room:    room,
 	}))
@@ -140,8 +120,9 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 // askUnmute handles "POST /rooms/:room/ask-unmute" and
 // "POST /rooms/:room/ask-video-unmute" (form field member, a moderator's
 // X-Seat): the member's page gets data-testid="unmute-request" over its
-// stream, and only that person's accept unmutes them. 204; 403 without a
-// moderator seat; 404 when no page of this server is that member.
+// stream, whichever instance it is on, and only that person's accept
+// unmutes them. 204; 403 without a moderator seat; 404 when no page is
+// known to be that member.
 func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -154,12 +135,20 @@ func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 		kind = "video"
 	}
 	ctx := c.UserContext()
-	seatID, _, ok := h.memberSeat(room, c.FormValue("member"))
+	seatID, _, ok, err := h.rooms.MemberSeat(ctx, room, c.FormValue("member"))
+	if err != nil {
+		return fmt.Errorf("member of %q: %w", room, err)
+	}
 	if !ok {
 		return &userError{status: fiber.StatusNotFound, title: "Cannot ask", message: "That person's page cannot be asked; they can unmute themselves."}
 	}
-	from := h.seatName(room, mod.ID)
-	h.publish(ctx, room, targetSeat(seatID), evUnmuteRequest, views.UnmuteRequest(views.UnmuteAsk{Room: room, Kind: kind, From: from}))
+	from, err := h.seatName(ctx, room, mod.ID)
+	if err != nil {
+		return err
+	}
+	if err := h.publish(ctx, room, targetSeat(seatID), evUnmuteRequest, views.UnmuteRequest(views.UnmuteAsk{Room: room, Kind: kind, From: from})); err != nil {
+		return err
+	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -180,22 +169,30 @@ func (h *Handlers) unmuteAnswer(c *fiber.Ctx) error {
 		return badRequest("Answer accept or decline, for audio or video.")
 	}
 	what := map[string]string{"audio": "microphone", "video": "camera"}[kind]
-	text := h.seatName(room, st.ID) + " turned on their " + what + "."
-	if answer == "decline" {
-		text = h.seatName(room, st.ID) + " declined to turn on their " + what + "."
+	ctx := c.UserContext()
+	name, err := h.seatName(ctx, room, st.ID)
+	if err != nil {
+		return err
 	}
-	h.publish(c.UserContext(), room, targetModerators, evNotice, views.Notice(views.NoticeView{Kind: "unmute-" + answer, Text: text}))
+	text := name + " turned on their " + what + "."
+	if answer == "decline" {
+		text = name + " declined to turn on their " + what + "."
+	}
+	if err := h.publish(ctx, room, targetModerators, evNotice, views.Notice(views.NoticeView{Kind: "unmute-" + answer, Text: text})); err != nil {
+		return err
+	}
 	c.Status(fiber.StatusOK).Type("html", "utf-8")
 	return nil
 }
 
 // seatName is the name a seat joined with, or a stand-in.
-func (h *Handlers) seatName(room, seatID string) string {
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	if n := lr.seats[seatID].Name; n != "" {
-		return n
+func (h *Handlers) seatName(ctx context.Context, room, seatID string) (string, error) {
+	s, _, err := h.rooms.Seat(ctx, room, seatID)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("seat in %q: %w", room, err)
+	case s.Name == "":
+		return "Someone", nil
 	}
-	return "Someone"
+	return s.Name, nil
 }

@@ -150,7 +150,7 @@ func knockFrom(t *testing.T, e *testEnv, inv url.Values, name, addr string) int 
 func TestAKnockFloodFromOneAddressDoesNotLockOthersOut(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
-	e := newEnvClock(t, clock.now, openHosting, behindProxy, func(c *handlers.Config) { c.Limits.JoinsPerAddress = 20 })
+	e := newEnvClock(t, clock.now, openHosting, behindProxy, longGrace, func(c *handlers.Config) { c.Limits.JoinsPerAddress = 20 })
 	inv := hostLobby(t, e, "Flood")
 	refused := 0
 	for i := range 320 {
@@ -175,7 +175,7 @@ func TestAKnockFloodFromOneAddressDoesNotLockOthersOut(t *testing.T) {
 
 func TestAKnockAgainFromTheSameBrowserTakesOverItsEntry(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fastStreams)
+	e := newEnv(t, fastStreams, longGrace)
 	inv := hostLobby(t, e, "Again")
 	mod := moderatorSeat(t, e, "Again")
 	g := guestAt(t, e, inv)
@@ -220,7 +220,7 @@ func TestNewInviteLinkTurnsAwayGuestsWaitingWithTheOldOne(t *testing.T) {
 
 func TestAdmitAllLetsEveryoneWaitingIn(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fastStreams)
+	e := newEnv(t, fastStreams, longGrace)
 	inv := hostLobby(t, e, "All")
 	mod := moderatorSeat(t, e, "All")
 	guests := map[string]*testEnv{}

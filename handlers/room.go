@@ -79,7 +79,11 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 	}
 	h.renewHostSessionAt(c, hs, now) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
 	user, _ := normalizeUser(c.Query("user"))
-	inv := h.sign.newInviteV(room, now.Add(h.cfg.InviteTTL), h.inviteVersion(room))
+	v, err := h.inviteVersion(c.UserContext(), room)
+	if err != nil {
+		return err
+	}
+	inv := h.sign.newInviteV(room, now.Add(h.cfg.InviteTTL), v)
 	return h.renderRoom(c, views.RoomPage{
 		Room:          room,
 		Role:          views.RoleModerator,
@@ -94,8 +98,14 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 // valid invite, or a 403 page. It never creates a room.
 func (h *Handlers) guestRoom(c *fiber.Ctx) error {
 	inv, ok := h.sign.checkInviteV(c.Query("room"), c.Query("exp"), c.Query("sig"), c.Query("v"), h.now())
-	if ok && inv.V < h.inviteVersion(inv.Room) {
-		return inviteReplaced()
+	if ok {
+		current, err := h.inviteVersion(c.UserContext(), inv.Room)
+		if err != nil {
+			return err
+		}
+		if inv.V < current {
+			return inviteReplaced()
+		}
 	}
 	if !ok {
 		msg := "This invite link is not valid or has expired. Ask the host for a new invite link."
@@ -288,7 +298,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 	role, perms := "", []signalwire.Permission(nil)
 	switch {
 	case req.Invite != nil:
-		if _, err := h.checkInvite(room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V)); err != nil {
+		if _, err := h.checkInvite(c.UserContext(), room, req.Invite.Room, strconv.FormatInt(req.Invite.Exp, 10), req.Invite.Sig, strconv.Itoa(req.Invite.V)); err != nil {
 			return err
 		}
 		// Blocked guests never, and with the lobby on only once admitted.
@@ -307,7 +317,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		role, perms = views.RoleModerator, h.perms.moderator
 		h.renewHostSessionAt(c, hs, now) // used, so renewed
 	}
-	if err := h.spendRoomJoin(room); err != nil {
+	if err := h.spendRoomJoin(c.UserContext(), room); err != nil {
 		return err
 	}
 
@@ -326,9 +336,12 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		return fmt.Errorf("room token for %q: %w", room, err)
 	}
 	st := seat{Room: room, Role: role, ID: randomID(12), Exp: h.now().Add(seatTTL).Unix()}
-	h.seatTaken(c, st, user)
+	if err := h.seatTaken(c, st, user); err != nil {
+		return err
+	}
 	// LogAttrs: typed attributes, no boxing into []any for every join.
 	h.log.LogAttrs(c.UserContext(), slog.LevelInfo, "join", slog.String("room", room), slog.String("role", role), slog.String("seat", st.ID))
+	h.meter.Join(role)
 	var buf [2048]byte // a token is about a kilobyte
 	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
 	c.Response().SetBody(tokenResponse{Token: tok, Seat: h.sign.encodeSeat(st), Role: role, User: user}.appendJSON(buf[:0]))

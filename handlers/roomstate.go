@@ -1,8 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
@@ -10,7 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/swrooms/swrooms/push"
-	"github.com/swrooms/swrooms/views"
+	"github.com/swrooms/swrooms/roomstate"
 )
 
 // Broker is what the handlers need of the push channel: fan-out of a
@@ -22,7 +23,10 @@ type Broker interface {
 	Subscribe(room string, targets []string, lastID string) (*push.Subscription, error)
 }
 
-var _ Broker = (*push.Memory)(nil)
+var (
+	_ Broker = (*push.Memory)(nil)
+	_ Broker = (*push.Redis)(nil)
+)
 
 // Event targets: who among a room's streams receives an event.
 const (
@@ -33,112 +37,61 @@ const (
 func targetSeat(id string) string  { return "seat:" + id }
 func targetLobby(id string) string { return "lobby:" + id }
 
-// Bounds of one room's live state.
-const (
-	maxLiveRooms   = 10_000
-	maxLobby       = 500   // guests waiting at once
-	maxAdmitted    = 2_000 // lobby entries remembered as admitted or denied
-	maxBlocked     = 1_000 // blocked browsers and names
-	maxSeats       = 2_000 // seats whose name and browser are remembered
-	maxRevoked     = 2_000 // seats removed from the call, remembered as such
-	chatHistoryLen = 200
+// RoomStates is what the handlers need of the rooms' live state: the
+// lobby and who waits in it, which streams are open (presence leases),
+// who holds which seat and which member its page is, removals and
+// blocks, the invite key version, and the chat history. Each method is
+// one atomic step. roomstate.Memory keeps it in this process (the
+// default); roomstate.Redis shares it between instances, and its errors
+// are *redisconn.UnavailableError when Redis is out of reach (the error
+// handler says so on a 503 page). Times named now are the presence clock
+// (Handlers.wall); see the roomstate package for what each method does.
+type RoomStates interface {
+	SetLobby(ctx context.Context, room string, on bool) error
+	Knock(ctx context.Context, room string, k roomstate.Knock) (roomstate.KnockResult, error)
+	Lobby(ctx context.Context, room string, now time.Time) (roomstate.Lobby, error)
+	Decide(ctx context.Context, room, id string, d roomstate.Decision, now time.Time) (roomstate.Entry, roomstate.Change, error)
+	AdmitAll(ctx context.Context, room string, closeLobby bool, now time.Time) ([]roomstate.Entry, roomstate.Change, error)
+	EntryState(ctx context.Context, room, id string, now time.Time) (roomstate.EntryState, error)
+	Admission(ctx context.Context, room, guestID, nameKey, id string) (roomstate.Admission, error)
+
+	Lease(ctx context.Context, room string, l roomstate.Lease, now time.Time) (roomstate.Change, error)
+	EndLease(ctx context.Context, room string, l roomstate.Lease, now time.Time) (roomstate.Change, error)
+	Sweep(ctx context.Context, room string, now time.Time) (roomstate.Change, error)
+	Moderators(ctx context.Context, room string, now time.Time) ([]string, error)
+
+	TakeSeat(ctx context.Context, room, id string, s roomstate.Seat) error
+	Seat(ctx context.Context, room, id string) (roomstate.Seat, bool, error)
+	SeatIsMember(ctx context.Context, room, id, member string) (bool, error)
+	SeatLeft(ctx context.Context, room, id string) error
+	MemberSeat(ctx context.Context, room, member string) (string, roomstate.Seat, bool, error)
+	Members(ctx context.Context, room string) ([]string, error)
+	Revoked(ctx context.Context, room, id string) (bool, error)
+	RevokeMember(ctx context.Context, room, member, except string, now time.Time) (string, bool, error)
+	Block(ctx context.Context, room string, b roomstate.Block) (roomstate.Blocked, error)
+
+	InviteVersion(ctx context.Context, room string) (int, error)
+	NewInvite(ctx context.Context, room string, now time.Time) (int, []roomstate.Entry, roomstate.Change, error)
+
+	Chat(ctx context.Context, room string, p roomstate.Post) (roomstate.Message, error)
+	ChatHistory(ctx context.Context, room string) ([]roomstate.Message, error)
+	// WaitingGuests counts the guests waiting in every room's lobby.
+	WaitingGuests(ctx context.Context) (int, error)
+}
+
+var (
+	_ RoomStates = (*roomstate.Memory)(nil)
+	_ RoomStates = (*roomstate.Redis)(nil)
 )
 
 // maxLobbyPerAddress bounds one client address's waiting entries (fewer
-// when JOINS_PER_ADDRESS is lower), so that maxLobby-maxLobbyPerAddress
-// places always stay for everyone else: a 300-person office behind one
-// NAT waits at once, and a flood from one address cannot fill the lobby.
-// One browser (its guest cookie) waits once: a second knock takes over its
-// entry. Knocks are counted per address on a JOINS_PER_ADDRESS budget of
-// their own (limitKnocks).
+// when JOINS_PER_ADDRESS is lower), so that places always stay for
+// everyone else (roomstate.Limits.Lobby is 500): a 300-person office
+// behind one NAT waits at once, and a flood from one address cannot fill
+// the lobby. One browser (its guest cookie) waits once: a second knock
+// takes over its entry. Knocks are counted per address on a
+// JOINS_PER_ADDRESS budget of their own (limitKnocks).
 const maxLobbyPerAddress = 300
-
-// liveRoom is what the app remembers of a room while it lives, in this
-// process's memory (a restart forgets it; README says so): whether guests
-// wait in the lobby, who waits, who was admitted, denied or blocked, the
-// invite key version, the chat history, and who holds which seat. mu
-// also orders publishing against subscribing, so that a stream's
-// snapshot and the events after it neither overlap nor leave a hole.
-type liveRoom struct {
-	mu            sync.Mutex
-	lobbyOn       bool
-	inviteVersion int
-	waiting       []*lobbyEntry // in knock order
-	decided       map[string]bool
-	blockedGuests map[string]bool
-	blockedNames  map[string]bool
-	chat          []chatMessage
-	chatSeq       uint64
-	moderators    int // open moderator streams: a host is in the call
-	seats         map[string]seatInfo
-	// members finds a seat by the member id its page reported (room.joined):
-	// the pages this process can ask, and the seat a removal revokes.
-	members map[string]string
-	// revoked are seats removed from the call (Remove, Remove and block):
-	// their credential no longer chats, streams or renews a stream ticket.
-	// Made on the first removal; the oldest forgotten past maxRevoked.
-	revoked *lru.Cache[string, struct{}]
-	// streams are the open streams of each seat, ended when it is revoked.
-	streams map[string]map[*push.Subscription]struct{}
-}
-
-// seatInfo is who took a seat: the name shown in chat and the guest's
-// browser identity ("" for a moderator), for blocks; SelfID is the member
-// id its page reported, once it did.
-type seatInfo struct {
-	Name    string
-	Role    string
-	GuestID string
-	SelfID  string
-}
-
-// lobbyEntry is a guest waiting to be let in, with the browser, client
-// address (clientAddrs.key) and invite version it knocked with. streams
-// counts the guest's open streams; gen changes on every connect and
-// disconnect, so a grace timer knows whether it is still the latest.
-type lobbyEntry struct {
-	ID      string
-	Name    string
-	GuestID string
-	Addr    string
-	V       int
-	Since   time.Time
-	streams int
-	gen     uint64
-}
-
-// liveRooms holds the rooms' live state, least recently used dropped past
-// maxLiveRooms.
-type liveRooms struct {
-	mu    sync.Mutex
-	rooms *lru.Cache[string, *liveRoom]
-}
-
-func newLiveRooms() *liveRooms {
-	return &liveRooms{rooms: mustLRUOf[string, *liveRoom](maxLiveRooms)}
-}
-
-// get returns the room's state, creating it: a room this process has not
-// seen (a restart, another instance) starts with the lobby on, the safe
-// side until its host says otherwise.
-func (l *liveRooms) get(room string) *liveRoom {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if r, ok := l.rooms.Get(room); ok {
-		return r
-	}
-	r := &liveRoom{
-		lobbyOn:       true,
-		decided:       map[string]bool{},
-		blockedGuests: map[string]bool{},
-		blockedNames:  map[string]bool{},
-		seats:         map[string]seatInfo{},
-		members:       map[string]string{},
-		streams:       map[string]map[*push.Subscription]struct{}{},
-	}
-	l.rooms.Add(room, r)
-	return r
-}
 
 // blockKey compares names as people read them, so that a blocked name
 // cannot come back looking the same: compatibility forms folded (NFKC:
@@ -177,99 +130,6 @@ func foldRune(r rune) rune {
 	return m
 }
 
-// isBlocked reports whether a guest browser or name is blocked; r.mu is held.
-func (r *liveRoom) isBlocked(guestID, name string) bool {
-	return (guestID != "" && r.blockedGuests[guestID]) || r.blockedNames[blockKey(name)]
-}
-
-// seated remembers who took a seat; r.mu is held. Past maxSeats the map
-// starts again: the oldest seats are long gone, and a forgotten seat only
-// loses its chat name, its block target and its ask buttons.
-func (r *liveRoom) seated(id string, s seatInfo) {
-	if len(r.seats) >= maxSeats {
-		r.seats = map[string]seatInfo{}
-		r.members = map[string]string{}
-	}
-	r.seats[id] = s
-}
-
-// seatIsMember records that seat id's page is member memberID in the call,
-// reporting whether that is news; r.mu is held.
-func (r *liveRoom) seatIsMember(id, memberID string) bool {
-	s, ok := r.seats[id]
-	if !ok || s.SelfID == memberID || r.isRevoked(id) {
-		return false // a seat from before a restart is not asked: its name is unknown
-	}
-	if s.SelfID != "" {
-		delete(r.members, s.SelfID)
-	}
-	s.SelfID = memberID
-	r.seats[id] = s
-	r.members[memberID] = id
-	return true
-}
-
-// moderatorStreams are the moderator seats with an open stream; r.mu is
-// held.
-func (r *liveRoom) moderatorStreams() []string {
-	var out []string
-	for id := range r.streams {
-		if r.seats[id].Role == views.RoleModerator {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// seatLeft forgets which member seat id's page was: it left the call, so
-// nobody can be asked there; r.mu is held.
-func (r *liveRoom) seatLeft(id string) {
-	if s, ok := r.seats[id]; ok && s.SelfID != "" && r.members[s.SelfID] == id {
-		delete(r.members, s.SelfID)
-	}
-}
-
-// isRevoked reports whether seat id may no longer chat or stream: it was
-// removed from the call, or its browser or name is blocked now; r.mu is
-// held.
-func (r *liveRoom) isRevoked(id string) bool {
-	if r.revoked != nil && r.revoked.Contains(id) {
-		return true
-	}
-	s, ok := r.seats[id]
-	return ok && s.Role != views.RoleModerator && r.isBlocked(s.GuestID, s.Name)
-}
-
-// revoke takes seat id out of the call for this server: its credential no
-// longer chats, streams or renews a stream ticket, and its open streams
-// end (a reconnect gets 403); r.mu is held.
-func (r *liveRoom) revoke(id string) {
-	if r.revoked == nil {
-		r.revoked = mustLRUOf[string, struct{}](maxRevoked)
-	}
-	r.revoked.Add(id, struct{}{})
-	r.seatLeft(id)
-	for sub := range r.streams[id] {
-		sub.Close()
-	}
-	delete(r.streams, id)
-}
-
-// streamOpened and streamEnded track a seat's open streams; r.mu is held.
-func (r *liveRoom) streamOpened(id string, sub *push.Subscription) {
-	if r.streams[id] == nil {
-		r.streams[id] = map[*push.Subscription]struct{}{}
-	}
-	r.streams[id][sub] = struct{}{}
-}
-
-func (r *liveRoom) streamEnded(id string, sub *push.Subscription) {
-	delete(r.streams[id], sub)
-	if len(r.streams[id]) == 0 {
-		delete(r.streams, id)
-	}
-}
-
 func mustLRUOf[K comparable, V any](n int) *lru.Cache[K, V] {
 	c, err := lru.New[K, V](n)
 	if err != nil {
@@ -278,29 +138,52 @@ func mustLRUOf[K comparable, V any](n int) *lru.Cache[K, V] {
 	return c
 }
 
-func (r *liveRoom) entry(id string) (*lobbyEntry, int) {
-	for i, e := range r.waiting {
-		if e.ID == id {
-			return e, i
+// evEnd is an internal event, never written to a page: the streams of the
+// seat it targets end, on whichever instance they are (the seat was
+// removed from the call; a reconnect gets 403).
+const evEnd = "swr-end"
+
+// endSeat ends seat id's open streams everywhere.
+func (h *Handlers) endSeat(room, id string) error {
+	return h.send(room, push.Event{Target: targetSeat(id), Name: evEnd})
+}
+
+// announce tells the room what a presence sweep changed: the moderators
+// get the lobby anew when waiting guests left it, and every waiting guest
+// its status when a host arrived or the last one left.
+func (h *Handlers) announce(ctx context.Context, room string, ch roomstate.Change) error {
+	if ch.Lobby {
+		if err := h.signalLobby(room); err != nil {
+			return err
 		}
 	}
-	return nil, -1
-}
-
-// decide takes an entry off the waiting list as admitted or denied; r.mu
-// is held.
-func (r *liveRoom) decide(i int, admitted bool) *lobbyEntry {
-	e := r.waiting[i]
-	r.waiting = append(r.waiting[:i], r.waiting[i+1:]...)
-	r.remember(e.ID, admitted)
-	return e
-}
-
-// remember records lobby entry id as admitted or denied, starting afresh
-// past maxAdmitted; r.mu is held.
-func (r *liveRoom) remember(id string, admitted bool) {
-	if len(r.decided) >= maxAdmitted {
-		r.decided = map[string]bool{}
+	if !ch.Host {
+		return nil
 	}
-	r.decided[id] = admitted
+	l, err := h.rooms.Lobby(ctx, room, h.wall())
+	if err != nil {
+		return fmt.Errorf("lobby of %q: %w", room, err)
+	}
+	for _, e := range l.Waiting {
+		if err := h.signalStatus(room, e.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepLater sweeps room's presence after d (a lobby grace) and tells the
+// room what changed: the timely path; heartbeats of the room's streams
+// sweep too, on every instance, should this one die first.
+func (h *Handlers) sweepLater(room string, d time.Duration) {
+	time.AfterFunc(d, func() {
+		ctx := context.Background()
+		ch, err := h.rooms.Sweep(ctx, room, h.wall())
+		if err == nil {
+			err = h.announce(ctx, room, ch)
+		}
+		if err != nil {
+			h.log.Warn("lobby sweep", "room", room, "err", err)
+		}
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/csrf"
 	"github.com/gofiber/fiber/v2/middleware/helmet"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
@@ -43,6 +42,8 @@ func NewApp(h *Handlers) *fiber.App {
 		WriteBufferSize: 24 << 10,
 	})
 
+	app.Use(requestIDs(newClientAddrs(h.cfg.TrustedProxies)))
+	app.Use(h.observe) // runs the error handler, so that it sees the status sent
 	app.Use(recover.New(recover.Config{EnableStackTrace: false}))
 	app.Use(helmet.New(helmet.Config{
 		ContentSecurityPolicy: contentSecurityPolicy(h.cfg.RelayOrigin),
@@ -93,7 +94,7 @@ func NewApp(h *Handlers) *fiber.App {
 	app.Post("/rooms/validate", h.validateField)
 	// Counts failed posts only (a wrong passcode, typed again and again):
 	// 10 at once, refilled at 10 a minute.
-	failures := failedAttempts{k: newKeyedLimiter(passcodeFailuresPerMinute), addrs: addrs, now: h.now}
+	failures := failedAttempts{budget: h.joins.hostFailures, addrs: addrs}
 	app.Post("/rooms", failures.limit(h.tooManyAttempts), h.createRoom)
 	app.Get("/rooms/live", h.liveRooms)
 	app.Get("/rooms/:room", h.hostRoom)
@@ -104,13 +105,7 @@ func NewApp(h *Handlers) *fiber.App {
 	// budget is charged inside, once the join is authorised.
 	app.Post("/rooms/:room/token", h.limitJoinsPerAddress(addrs), h.roomToken)
 	app.Post("/rooms/:room/events", h.roomEvents)
-	app.Post("/rooms/:room/join-failed", limiter.New(limiter.Config{
-		// Each report costs a SignalWire lookup; a page makes one per join.
-		Max:          joinFailuresPerMinute,
-		Expiration:   time.Minute,
-		KeyGenerator: addrs.key,
-		LimitReached: h.tooManyJoins,
-	}), h.joinFailed)
+	app.Post("/rooms/:room/join-failed", h.limitJoinFailures(addrs), h.joinFailed)
 	app.Get("/rooms/:room/gone", h.roomGone)
 	// Whether this server still honours the page's seat (seat.go).
 	app.Get("/rooms/:room/seat", h.seatCheck)

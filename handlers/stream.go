@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/swrooms/swrooms/push"
+	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/views"
 )
 
@@ -50,8 +52,10 @@ const streamRetry = 2 * time.Second
 // StreamHeartbeat, which is shorter), so a live stream never meets it and
 // a client that stops reading still does. The stream ends when its
 // subscription closes (the broker's Close, a subscriber too slow), when
-// the server shuts down (fasthttp's Done), or when a write fails (the tab
-// is gone; found by the next heartbeat at the latest).
+// the server shuts down (fasthttp's Done), when a write fails (the tab
+// is gone; found by the next heartbeat at the latest), or when its seat is
+// removed from the call (evEnd, published by whichever instance removed
+// it).
 func (h *Handlers) roomStream(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -72,121 +76,233 @@ func (h *Handlers) roomStream(c *fiber.Ctx) error {
 	conn := c.Context().Conn()
 	done := c.Context().Done()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		// In the writer, so that every opened stream is closed once.
+		h.meter.StreamOpened()
+		defer h.meter.StreamClosed()
 		defer s.close()
 		h.pump(w, conn, done, s)
 	})
 	return nil
 }
 
-// openedStream is a subscription with the events to send first, and what
-// to undo when it ends.
+// openedStream is one open stream: its subscription, the events to send
+// first, its presence lease (moderator and lobby streams), and what it
+// needs to write the events that follow.
 type openedStream struct {
+	h     *Handlers
+	t     streamTicket
 	sub   *push.Subscription
 	first []push.Event
-	close func()
+	lease *roomstate.Lease
+	// chatFloor is the newest chat message in the history this stream
+	// sent first: chat events up to it are in that history already.
+	chatFloor uint64
 }
 
 // openStream subscribes t's holder to the room and builds what it gets
 // first: what it missed since last, or, on a first connection or after a
 // gap, the current state (chat history; the lobby for moderators; the
-// entry's status for a waiting guest). It holds the room's lock while it
-// subscribes and renders, so no event falls between the two.
+// entry's status for a waiting guest).
+//
+// The state may be shared by several instances, so no lock orders a
+// stream's first state against the events after it. The order of steps
+// does: every change is written to the state before its event is
+// published, and the stream subscribes before it reads the state. A change
+// whose event was published before the subscription was written before
+// it, so the read sees it; one published after it is delivered. So
+// nothing falls between the two (no hole); what is both read and
+// delivered (written before the read, published after the subscription)
+// is harmless: a lobby or status event is rendered from the state as it
+// is when the event arrives (write), and a chat message already in the
+// history is dropped by its id (chatFloor), since ids are given in the
+// order messages are kept. A removal works the same way: checked after
+// subscribing, its end-of-stream event cannot be missed.
 func (h *Handlers) openStream(ctx context.Context, t streamTicket, last string) (*openedStream, error) {
-	lr := h.rooms.get(t.Room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
 	var targets []string
-	var entry *lobbyEntry
 	switch {
 	case t.Kind == streamLobby:
-		entry, _ = lr.entry(t.ID)
-		if entry == nil {
-			if _, decided := lr.decided[t.ID]; !decided {
-				return nil, &userError{status: fiber.StatusGone, title: "Not in the lobby", message: "You are no longer waiting in the lobby. Press Join to knock again."}
-			}
-		}
 		targets = []string{targetLobby(t.ID)}
-	case lr.isRevoked(t.ID):
-		return nil, removedFromCall()
 	case t.Role == views.RoleModerator:
 		targets = []string{targetAll, targetSeat(t.ID), targetModerators}
 	default:
 		targets = []string{targetAll, targetSeat(t.ID)}
 	}
 	sub, err := h.broker.Subscribe(t.Room, targets, last)
+	if err != nil && !errors.Is(err, push.ErrClosed) {
+		return nil, err // Redis: the error handler says shared state is unavailable
+	}
 	if err != nil {
 		return nil, &userError{status: fiber.StatusServiceUnavailable, title: "Shutting down", message: "This server is restarting. The page reconnects by itself.", cause: err}
 	}
-	s := &openedStream{sub: sub, first: sub.Missed}
-	if last == "" || sub.Gap {
-		s.first = h.streamSnapshot(ctx, lr, t, sub.LastID)
-	}
-	switch {
-	case entry != nil:
-		entry.streams++
-		entry.gen++
-	case t.Kind == streamSeat && t.Role == views.RoleModerator:
-		lr.moderators++
-		if lr.moderators == 1 {
-			h.publishLobbyStatus(ctx, t.Room, lr) // the host is here now
-		}
-	}
-	if t.Kind == streamSeat {
-		lr.streamOpened(t.ID, sub) // ended by a removal
-	}
-	s.close = func() {
+	s := &openedStream{h: h, t: t, sub: sub, first: sub.Missed}
+	if err := s.open(ctx, last == "" || sub.Gap); err != nil {
 		sub.Close()
-		h.streamClosed(t, entry, sub)
+		return nil, err
 	}
 	return s, nil
 }
 
-// streamSnapshot renders the state a stream starts from; lr.mu is held.
-// The events carry the room's last ID, so a reconnect replays from there.
-func (h *Handlers) streamSnapshot(ctx context.Context, lr *liveRoom, t streamTicket, lastID string) []push.Event {
-	var evs []push.Event
-	add := func(name string, c templ.Component) {
-		evs = append(evs, push.Event{ID: lastID, Name: name, Data: renderString(ctx, c)})
-	}
+func (s *openedStream) open(ctx context.Context, snapshot bool) error {
+	h, t := s.h, s.t
+	now := h.wall()
 	if t.Kind == streamLobby {
-		add(evLobbyStatus, views.LobbyStatus(views.LobbyState{Room: t.Room, State: h.lobbyStatusOf(lr, t.ID)}))
-		return evs
+		st, err := h.rooms.EntryState(ctx, t.Room, t.ID, now)
+		if err != nil {
+			return fmt.Errorf("lobby entry in %q: %w", t.Room, err)
+		}
+		if st.Decision == "" && !st.Waiting {
+			return &userError{status: fiber.StatusGone, title: "Not in the lobby", message: "You are no longer waiting in the lobby. Press Join to knock again."}
+		}
+		s.lease = &roomstate.Lease{Kind: roomstate.LeaseLobby, ID: t.ID}
+	} else {
+		revoked, err := h.seatRevoked(ctx, t.Room, t.ID)
+		if err != nil {
+			return err
+		}
+		if revoked {
+			return removedFromCall()
+		}
+		if t.Role == views.RoleModerator {
+			s.lease = &roomstate.Lease{Kind: roomstate.LeaseModerator, ID: t.ID}
+		}
 	}
-	add(evChatHistory, views.ChatHistory(chatViews(lr.chat)))
-	if t.Role == views.RoleModerator {
-		add(evLobby, views.LobbyPanel(h.lobbyView(t.Room, lr)))
+	if snapshot {
+		first, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		s.first = first
 	}
-	return evs
+	if s.lease != nil {
+		s.lease.Stream = randomID(8)
+		// A host here now, or a guest held in the lobby.
+		if err := s.renew(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// streamClosed undoes what a stream's opening counted: a moderator fewer
+// snapshot renders the state a stream starts from. The events carry the
+// room's last event ID, so a reconnect replays from there.
+func (s *openedStream) snapshot(ctx context.Context) ([]push.Event, error) {
+	h, t := s.h, s.t
+	var evs []push.Event
+	add := func(name string, c templ.Component) {
+		evs = append(evs, push.Event{ID: s.sub.LastID, Name: name, Data: renderString(ctx, c)})
+	}
+	if t.Kind == streamLobby {
+		st, err := h.rooms.EntryState(ctx, t.Room, t.ID, h.wall())
+		if err != nil {
+			return nil, fmt.Errorf("lobby entry in %q: %w", t.Room, err)
+		}
+		add(evLobbyStatus, views.LobbyStatus(lobbyStatus(t.Room, st)))
+		return evs, nil
+	}
+	chat, err := h.rooms.ChatHistory(ctx, t.Room)
+	if err != nil {
+		return nil, fmt.Errorf("chat history of %q: %w", t.Room, err)
+	}
+	if len(chat) > 0 {
+		s.chatFloor = chat[len(chat)-1].ID
+	}
+	add(evChatHistory, views.ChatHistory(chatViews(chat)))
+	if t.Role == views.RoleModerator {
+		l, err := h.rooms.Lobby(ctx, t.Room, h.wall())
+		if err != nil {
+			return nil, fmt.Errorf("lobby of %q: %w", t.Room, err)
+		}
+		add(evLobby, views.LobbyPanel(h.lobbyView(t.Room, l)))
+	}
+	return evs, nil
+}
+
+// renew opens or renews the stream's lease, for a heartbeat and a grace
+// more, and tells the room what the sweep that comes with it changed. The
+// error is the lease's: once it is written, a room that did not hear of a
+// change hears of the next one, and the stream goes on.
+func (s *openedStream) renew(ctx context.Context) error {
+	h, now := s.h, s.h.wall()
+	s.lease.Until = now.Add(h.cfg.StreamHeartbeat + h.cfg.LobbyGrace)
+	ch, err := h.rooms.Lease(ctx, s.t.Room, *s.lease, now)
+	if err != nil {
+		return fmt.Errorf("presence in %q: %w", s.t.Room, err)
+	}
+	if err := h.announce(ctx, s.t.Room, ch); err != nil {
+		h.log.Warn("presence", "room", s.t.Room, "err", err)
+	}
+	return nil
+}
+
+// close ends the subscription and the stream's lease: a moderator fewer
 // (guests hear when the last one goes), or a waiting guest's stream fewer
 // (the entry leaves the lobby after LobbyGrace without one).
-func (h *Handlers) streamClosed(t streamTicket, entry *lobbyEntry, sub *push.Subscription) {
-	lr := h.rooms.get(t.Room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	if t.Kind == streamSeat {
-		lr.streamEnded(t.ID, sub)
+func (s *openedStream) close() {
+	s.sub.Close()
+	if s.lease == nil {
+		return
 	}
-	switch {
-	case entry != nil:
-		entry.streams--
-		entry.gen++
-		if entry.streams == 0 {
-			h.leaveLobbyLater(t.Room, entry, entry.gen)
-		}
-	case t.Kind == streamSeat && t.Role == views.RoleModerator:
-		lr.moderators--
-		if lr.moderators == 0 {
-			h.publishLobbyStatus(context.Background(), t.Room, lr)
-		}
+	h, ctx := s.h, context.Background()
+	s.lease.Grace = h.cfg.LobbyGrace
+	ch, err := h.rooms.EndLease(ctx, s.t.Room, *s.lease, h.wall())
+	if err == nil {
+		err = h.announce(ctx, s.t.Room, ch)
 	}
+	if err != nil {
+		h.log.Warn("stream end", "room", s.t.Room, "err", err)
+	}
+	if s.lease.Kind == roomstate.LeaseLobby {
+		h.sweepLater(s.t.Room, h.cfg.LobbyGrace)
+	}
+}
+
+// prepare makes ev ready to write: a lobby or status signal rendered from
+// the state as it is now, a chat message the stream's history had
+// dropped (skip). end says the stream ends here: its seat was removed, or
+// the state could not be read (the page reconnects and is replayed the
+// event).
+func (s *openedStream) prepare(ev push.Event) (out push.Event, skip, end bool) {
+	h, t, ctx := s.h, s.t, context.Background()
+	switch ev.Name {
+	case evEnd:
+		return ev, false, true
+	case evChat:
+		id, ok := chatEventID(ev.Data)
+		return ev, ok && id <= s.chatFloor, false
+	case evLobby:
+		l, err := h.rooms.Lobby(ctx, t.Room, h.wall())
+		if err != nil {
+			h.log.Warn("stream lobby", "room", t.Room, "err", err)
+			return ev, false, true
+		}
+		ev.Data = renderString(ctx, views.LobbyPanel(h.lobbyView(t.Room, l)))
+	case evLobbyStatus:
+		st, err := h.rooms.EntryState(ctx, t.Room, t.ID, h.wall())
+		if err != nil {
+			h.log.Warn("stream lobby status", "room", t.Room, "err", err)
+			return ev, false, true
+		}
+		ev.Data = renderString(ctx, views.LobbyStatus(lobbyStatus(t.Room, st)))
+	}
+	return ev, false, false
+}
+
+// chatEventID is the id of the chat message an evChat event carries, read
+// from the element views.ChatMessage renders first: <li id="chat-ID" ...>.
+func chatEventID(data string) (uint64, bool) {
+	rest, ok := strings.CutPrefix(data, `<li id="chat-`)
+	if !ok {
+		return 0, false
+	}
+	digits, _, ok := strings.Cut(rest, `"`)
+	id, err := strconv.ParseUint(digits, 10, 64)
+	return id, ok && err == nil
 }
 
 // pump writes the stream: the reconnect delay, the first events, then
 // every event and a heartbeat comment, until the subscription closes, the
-// server shuts down or a write fails.
+// server shuts down, a write fails, or an event ends the stream. Each
+// heartbeat also renews the stream's lease.
 func (h *Handlers) pump(w *bufio.Writer, conn net.Conn, done <-chan struct{}, s *openedStream) {
 	beat := time.NewTicker(h.cfg.StreamHeartbeat)
 	defer beat.Stop()
@@ -198,9 +314,19 @@ func (h *Handlers) pump(w *bufio.Writer, conn net.Conn, done <-chan struct{}, s 
 		}
 		return w.Flush() == nil
 	}
+	write := func(ev push.Event) bool {
+		ev, skip, end := s.prepare(ev)
+		if !skip && !end {
+			writeEvent(w, ev)
+		}
+		return !end
+	}
 	w.WriteString("retry: " + strconv.FormatInt(streamRetry.Milliseconds(), 10) + "\n\n")
 	for _, ev := range s.first {
-		writeEvent(w, ev)
+		if !write(ev) {
+			flush()
+			return
+		}
 	}
 	if !flush() {
 		return
@@ -208,12 +334,17 @@ func (h *Handlers) pump(w *bufio.Writer, conn net.Conn, done <-chan struct{}, s 
 	for {
 		select {
 		case ev, ok := <-s.sub.C:
-			if !ok {
+			if !ok || !write(ev) {
+				flush()
 				return
 			}
-			writeEvent(w, ev)
 		case <-beat.C:
 			w.WriteString(": ping\n\n")
+			if s.lease != nil {
+				if err := s.renew(context.Background()); err != nil {
+					h.log.Warn("stream heartbeat", "room", s.t.Room, "err", err)
+				}
+			}
 		case <-done:
 			return
 		}
@@ -238,12 +369,19 @@ func writeEvent(w *bufio.Writer, ev push.Event) {
 }
 
 // publish renders c and sends it as the event name to target in room. A
-// broker that refuses (shutting down) loses the event: pages that
-// reconnect get the current state.
-func (h *Handlers) publish(ctx context.Context, room, target, name string, c templ.Component) {
-	if _, err := h.broker.Publish(room, push.Event{Target: target, Name: name, Data: renderString(ctx, c)}); err != nil && !errors.Is(err, push.ErrClosed) {
-		h.log.Warn("push", "room", room, "event", name, "err", err)
+// broker that is shutting down loses the event (pages that reconnect get
+// the current state); any other failure is returned: the state was
+// written, but the streams did not hear of it.
+func (h *Handlers) publish(ctx context.Context, room, target, name string, c templ.Component) error {
+	return h.send(room, push.Event{Target: target, Name: name, Data: renderString(ctx, c)})
+}
+
+// send publishes ev in room (see publish).
+func (h *Handlers) send(room string, ev push.Event) error {
+	if _, err := h.broker.Publish(room, ev); err != nil && !errors.Is(err, push.ErrClosed) {
+		return fmt.Errorf("publish %s in %q: %w", ev.Name, room, err)
 	}
+	return nil
 }
 
 func renderString(ctx context.Context, c templ.Component) string {
@@ -271,7 +409,11 @@ func (h *Handlers) streamTicket(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
 	if st, ok := h.sign.decodeSeat(c.Get(seatHeader), h.now()); ok && st.Room == room {
-		if h.seatRevoked(room, st.ID) {
+		revoked, err := h.seatRevoked(c.UserContext(), room, st.ID)
+		if err != nil {
+			return err
+		}
+		if revoked {
 			return removedFromCall()
 		}
 		return c.JSON(streamTicketResponse{URL: h.streamURL(streamTicket{Room: room, Kind: streamSeat, ID: st.ID, Role: st.Role})})
@@ -283,12 +425,13 @@ func (h *Handlers) streamTicket(c *fiber.Ctx) error {
 }
 
 // seatRevoked reports whether the seat was removed from room's call or
-// its guest is blocked (roomstate.go).
-func (h *Handlers) seatRevoked(room, seatID string) bool {
-	lr := h.rooms.get(room)
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	return lr.isRevoked(seatID)
+// its guest is blocked.
+func (h *Handlers) seatRevoked(ctx context.Context, room, seatID string) (bool, error) {
+	revoked, err := h.rooms.Revoked(ctx, room, seatID)
+	if err != nil {
+		return false, fmt.Errorf("removals in %q: %w", room, err)
+	}
+	return revoked, nil
 }
 
 // removedFromCall answers a removed or blocked seat's chat and stream.

@@ -1,70 +1,14 @@
-// Package push fans a room's server-sent events out to the streams open on
-// it and keeps the most recent ones, so that a stream reconnecting with
-// Last-Event-ID gets what it missed. Memory is this process's broker; a
-// shared one (Redis) can take its place behind the same methods.
 package push
 
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
-
-// Event is one server-sent event. ID is assigned by Publish: "<epoch>-<seq>",
-// increasing within a room's epoch. Target says who receives it (see
-// Subscribe); Name is the SSE event name and Data its payload (HTML, one or
-// more lines).
-type Event struct {
-	ID     string
-	Target string
-	Name   string
-	Data   string
-}
-
-// Subscription is one open stream's view of a room. Missed holds the events
-// after the Last-Event-ID asked for (only those for the subscriber's
-// targets); Gap says that ID could not be found (too old, another epoch, a
-// restarted server), so the caller must send the current state instead. C
-// delivers new events; it is closed when the subscriber falls behind (its
-// buffer is full), Close is called or the broker closes: the stream then
-// ends and its client reconnects with Last-Event-ID.
-type Subscription struct {
-	C      <-chan Event
-	Missed []Event
-	Gap    bool
-	// LastID is the room's newest event ID when the subscription started
-	// ("" for none): a Last-Event-ID for a stream that has seen nothing yet.
-	LastID string
-	close  func()
-}
-
-// Close ends the subscription; it may be called more than once.
-func (s *Subscription) Close() {
-	if s.close != nil {
-		s.close()
-	}
-}
-
-// ErrClosed is returned by Subscribe after Close.
-var ErrClosed = errors.New("push: broker closed")
-
-// Limits bound a Memory broker; zero fields take their defaults.
-type Limits struct {
-	// Rooms is how many rooms are kept (least recently used go first;
-	// their open streams end and reconnect). Default 10,000.
-	Rooms int
-	// Replay is how many recent events a room keeps for reconnects.
-	// Default 256.
-	Replay int
-	// Buffer is how many undelivered events a subscriber may have before
-	// it is cut off. Default 64.
-	Buffer int
-}
 
 // Memory is a broker in process memory, safe for concurrent use. mu
 // guards the room index, so it is golang-lru's simplelru, which has no
@@ -81,15 +25,7 @@ type Memory struct {
 // nil means a random one per room, so that IDs from another process or an
 // evicted room never match.
 func NewMemory(lim Limits, epoch func() string) *Memory {
-	if lim.Rooms <= 0 {
-		lim.Rooms = 10_000
-	}
-	if lim.Replay <= 0 {
-		lim.Replay = 256
-	}
-	if lim.Buffer <= 0 {
-		lim.Buffer = 64
-	}
+	lim = lim.withDefaults()
 	if epoch == nil {
 		epoch = randomEpoch
 	}
@@ -109,21 +45,6 @@ type room struct {
 	ring   []Event // oldest first, at most Limits.Replay
 	subs   map[*subscriber]struct{}
 	closed bool
-}
-
-type subscriber struct {
-	targets []string
-	ch      chan Event
-	done    bool
-}
-
-func (s *subscriber) wants(target string) bool {
-	for _, t := range s.targets {
-		if t == target {
-			return true
-		}
-	}
-	return false
 }
 
 // room returns the room's state, creating it; nil after Close.
@@ -234,12 +155,8 @@ func (r *room) since(id string, s *subscriber) ([]Event, bool) {
 
 // drop ends s; r.mu is held.
 func (r *room) drop(s *subscriber) {
-	if s.done {
-		return
-	}
-	s.done = true
 	delete(r.subs, s)
-	close(s.ch)
+	s.end()
 }
 
 func (r *room) closeAll() {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/swrooms/swrooms/internal/redistest"
 )
 
 // uuid makes a SignalWire-shaped id, so that memory figures count real sizes.
@@ -65,7 +67,12 @@ func BenchmarkDecodeBatch(b *testing.B) {
 // BenchmarkApplyBatch20 applies a typical batch to a 20-member seat and
 // builds the roster the handler renders.
 func BenchmarkApplyBatch20(b *testing.B) {
-	s := NewMemoryStore(Limits{})
+	benchApply20(b, NewMemoryStore(Limits{PostsPerSecond: 1e9, PostBurst: 1 << 30})) // no post budget in the way
+}
+
+// benchApply20 applies a typical batch to a 20-member seat of s, again and
+// again.
+func benchApply20(b *testing.B, s Store) {
 	ctx := context.Background()
 	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
 		b.Fatal(err)
@@ -86,6 +93,30 @@ func BenchmarkApplyBatch20(b *testing.B) {
 		r, d, err := s.Apply(ctx, seatA, batch)
 		if err != nil || r.NeedsSnapshot || r.Count != 20 || d.Full || r.Version != d.Base+1 {
 			b.Fatalf("got count %d needs snapshot %v delta %+v version %d err %v", r.Count, r.NeedsSnapshot, d, r.Version, err)
+		}
+	}
+}
+
+// BenchmarkRedisApply is BenchmarkApplyBatch20 on a RedisStore: a read
+// and a write script, each a round trip to a local redis-server, with the
+// seat's record decoded and encoded once.
+func BenchmarkRedisApply(b *testing.B) {
+	srv := redistest.Start(b)
+	benchApply20(b, NewRedisStore(srv.Open(b), Limits{PostsPerSecond: 1e9, PostBurst: 1 << 30})) // no post budget in the way
+}
+
+// BenchmarkRedisGet20 is BenchmarkGet20 on a RedisStore.
+func BenchmarkRedisGet20(b *testing.B) {
+	srv := redistest.Start(b)
+	s := NewRedisStore(srv.Open(b), Limits{})
+	ctx := context.Background()
+	if _, _, err := s.Apply(ctx, seatA, mustDecode(b, roomJoined20(0))); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, err := s.Get(ctx, seatA); !ok || err != nil {
+			b.Fatal("seat missing", err)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package roster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -188,34 +187,7 @@ func TestAFullRoomOfScreenSharesFits(t *testing.T) {
 // nothing applies and the error says when to come back. Other seats keep
 // their own budget.
 func TestPostsPerSeatAreLimited(t *testing.T) {
-	ctx := context.Background()
 	clk := newClock()
 	s := NewMemoryStore(Limits{PostsPerSecond: 2, PostBurst: 3, Now: clk.Now})
-	talk := func(seq uint64) Batch {
-		return mustBatch(t, "e1", ev(seq, "member.talking", memberData(fmt.Sprintf(`"id":"a","talking":%t`, seq%2 == 0))))
-	}
-	if _, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "Ada"))))); err != nil {
-		t.Fatal(err)
-	}
-	for seq := uint64(2); seq <= 3; seq++ {
-		if _, _, err := s.Apply(ctx, seatA, talk(seq)); err != nil {
-			t.Fatalf("post %d: %v", seq, err)
-		}
-	}
-	before, _, _ := s.Get(ctx, seatA)
-	_, _, err := s.Apply(ctx, seatA, talk(4))
-	var re *RateError
-	if !errors.As(err, &re) || !errors.Is(err, ErrTooManyPosts) || re.RetryAfter != 500*time.Millisecond {
-		t.Fatalf("the 4th post at once: got %v, want a RateError to retry in 500ms", err)
-	}
-	if after, _, _ := s.Get(ctx, seatA); after.Version != before.Version {
-		t.Error("a refused post changed the roster")
-	}
-	if _, _, err := s.Apply(ctx, SeatKey{Room: seatA.Room, Seat: "another"}, talk(2)); err != nil {
-		t.Errorf("another seat: got %v, want it applied", err)
-	}
-	clk.Advance(500 * time.Millisecond)
-	if _, _, err := s.Apply(ctx, seatA, talk(4)); err != nil {
-		t.Errorf("after the wait: got %v, want it applied", err)
-	}
+	checkPostBudget(t, s, "in 500ms", func(d time.Duration) bool { return d == 500*time.Millisecond }, clk.Advance)
 }

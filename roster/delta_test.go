@@ -111,9 +111,9 @@ func lisLen(seq []int) int {
 	return n
 }
 
-func TestApplyReportsTheDelta(t *testing.T) {
+func testApplyReportsTheDelta(t *testing.T, open storeMaker) {
 	ctx := context.Background()
-	s := NewMemoryStore(Limits{})
+	s := open.one(t, Limits{})
 	join := mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "Ada"), person("b", "Bob"), person("c", "Cy"))))
 	r, d, err := s.Apply(ctx, seatA, join)
 	if err != nil {
@@ -172,10 +172,11 @@ func TestApplyReportsTheDelta(t *testing.T) {
 	}
 }
 
-func TestNewSeatsStartAtRandomVersions(t *testing.T) {
+func testNewSeatsStartAtRandomVersions(t *testing.T, open storeMaker) {
 	seen := map[uint64]bool{}
-	for range 20 {
-		r, _, err := NewMemoryStore(Limits{}).Apply(context.Background(), seatA, mustBatch(t, "e1"))
+	s := open.one(t, Limits{})
+	for i := range 20 {
+		r, _, err := s.Apply(context.Background(), SeatKey{Room: "r", Seat: fmt.Sprint(i)}, mustBatch(t, "e1"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -26,6 +26,11 @@
 //     replaced epochs fail with ErrStaleEpoch.
 //
 // Each batch is atomic: if it fails, the seat is as it was.
+//
+// Two stores hold the seats, bounded by the same Limits and held to the same
+// contract (contract_test.go): MemoryStore in this process, the default for
+// one instance, and RedisStore in Redis, shared by every instance behind a
+// load balancer; its doc lists its keys (all under swr:roster:).
 package roster
 
 import (

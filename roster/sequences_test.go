@@ -39,7 +39,7 @@ func describe(r Roster) []string {
 // @signalwire/js 3.30.0 hands its handlers (partial member objects, events
 // for members the seat does not know, room.joined without members, replays
 // and reordering) and checks the rows a viewer sees.
-func TestSDKShapedSequences(t *testing.T) {
+func testSDKShapedSequences(t *testing.T, open storeMaker) {
 	const self = `"id":"h","name":"Host","type":"member"`
 	join := ev(1, "room.joined", joinedData("h", "{"+self+"}",
 		person("a", "Ada", `"video_muted":true`), person("b", "Bob", `"audio_muted":true`)))
@@ -168,7 +168,7 @@ func TestSDKShapedSequences(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			s := NewMemoryStore(Limits{Now: clk.Now})
+			s := open.one(t, Limits{Now: clk.Now})
 			var r Roster
 			for i, evs := range tt.batches {
 				clk.Advance(time.Second)

@@ -116,15 +116,8 @@ func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, 
 	if err := ctx.Err(); err != nil {
 		return Roster{}, Delta{}, err
 	}
-	if !key.valid() {
-		return Roster{}, Delta{}, fmt.Errorf("%w: the seat is empty or too long", ErrMalformed)
-	}
-	if b.Epoch == "" || len(b.Epoch) > MaxIDBytes {
-		return Roster{}, Delta{}, fmt.Errorf("%w: the batch has no valid epoch", ErrMalformed)
-	}
-	if len(b.Events) > s.lim.MaxEventsPerBatch {
-		return Roster{}, Delta{}, fmt.Errorf("%w: the batch has %d events; at most %d are allowed",
-			ErrMalformed, len(b.Events), s.lim.MaxEventsPerBatch)
+	if err := s.lim.check(key, b); err != nil {
+		return Roster{}, Delta{}, err
 	}
 	for {
 		st, now, err := s.acquire(key, true)
@@ -140,6 +133,23 @@ func (s *MemoryStore) Apply(ctx context.Context, key SeatKey, b Batch) (Roster, 
 		}
 		return r, d, err
 	}
+}
+
+// check refuses, with an ErrMalformed, what no store can apply: an empty
+// or oversized seat key, a batch without a valid epoch or with more than
+// MaxEventsPerBatch events.
+func (l Limits) check(key SeatKey, b Batch) error {
+	if !key.valid() {
+		return fmt.Errorf("%w: the seat is empty or too long", ErrMalformed)
+	}
+	if b.Epoch == "" || len(b.Epoch) > MaxIDBytes {
+		return fmt.Errorf("%w: the batch has no valid epoch", ErrMalformed)
+	}
+	if len(b.Events) > l.MaxEventsPerBatch {
+		return fmt.Errorf("%w: the batch has %d events; at most %d are allowed",
+			ErrMalformed, len(b.Events), l.MaxEventsPerBatch)
+	}
+	return nil
 }
 
 // spend takes one post from lim at now, or, when none is left, takes

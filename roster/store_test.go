@@ -9,27 +9,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swrooms/swrooms/internal/fakeclock"
 )
 
-// clock is an injectable clock for expiry and hand-raise times.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the clock of expiry and hand-raise times.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)) }
 
 // person renders a member object of the wire format.
 func person(id, name string, extra ...string) string {
@@ -85,7 +70,7 @@ func find(r Roster, id string) (Member, bool) {
 	return Member{}, false
 }
 
-func TestApply(t *testing.T) {
+func testApply(t *testing.T, open storeMaker) {
 	join := ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob")))
 	tests := []struct {
 		name    string
@@ -366,7 +351,7 @@ func TestApply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := newClock()
-			s := NewMemoryStore(Limits{Now: clk.Now})
+			s := open.one(t, Limits{Now: clk.Now})
 			var r Roster
 			for i, evs := range tt.batches {
 				clk.Advance(time.Second)
@@ -384,8 +369,8 @@ func TestApply(t *testing.T) {
 	}
 }
 
-func TestReplayedBatchChangesNothing(t *testing.T) {
-	s := NewMemoryStore(Limits{})
+func testReplayedBatchChangesNothing(t *testing.T, open storeMaker) {
+	s := open.one(t, Limits{})
 	ctx := context.Background()
 	b := mustBatch(t, "e1",
 		ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob"))),
@@ -411,8 +396,8 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	}
 }
 
-func TestTheRosterSharesNoMemoryWithTheStore(t *testing.T) {
-	s := NewMemoryStore(Limits{})
+func testTheRosterSharesNoMemoryWithTheStore(t *testing.T, open storeMaker) {
+	s := open.one(t, Limits{})
 	ctx := context.Background()
 	r, _, err := s.Apply(ctx, seatA, mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"))),
 		ev(2, "member.joined", memberData(`"id":"s","type":"screen","parent_id":"a"`))))
@@ -427,9 +412,9 @@ func TestTheRosterSharesNoMemoryWithTheStore(t *testing.T) {
 	}
 }
 
-func TestHandRaisedAtSurvivesASnapshot(t *testing.T) {
+func testHandRaisedAtSurvivesASnapshot(t *testing.T, open storeMaker) {
 	clk := newClock()
-	s := NewMemoryStore(Limits{Now: clk.Now})
+	s := open.one(t, Limits{Now: clk.Now})
 	ctx := context.Background()
 	r1, _, _ := s.Apply(ctx, seatA, mustBatch(t, "e1",
 		ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob", `"handraised":true`)))))
@@ -450,7 +435,7 @@ func TestHandRaisedAtSurvivesASnapshot(t *testing.T) {
 	}
 }
 
-func TestNeedsSnapshot(t *testing.T) {
+func testNeedsSnapshot(t *testing.T, open storeMaker) {
 	join := func(seq uint64) string { return ev(seq, "room.joined", joinedData("a", person("a", "alice"))) }
 	bob := func(seq uint64) string { return ev(seq, "member.joined", memberData(`"id":"b","name":"Bob"`)) }
 	tests := []struct {
@@ -501,7 +486,7 @@ func TestNeedsSnapshot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := NewMemoryStore(Limits{})
+			s := open.one(t, Limits{})
 			for i, b := range tt.batches {
 				r, _, err := s.Apply(context.Background(), seatA, b)
 				if err != nil {
@@ -515,9 +500,9 @@ func TestNeedsSnapshot(t *testing.T) {
 	}
 }
 
-func TestEpochs(t *testing.T) {
+func testEpochs(t *testing.T, open storeMaker) {
 	ctx := context.Background()
-	s := NewMemoryStore(Limits{})
+	s := open.one(t, Limits{})
 	old := mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob"))))
 	if _, _, err := s.Apply(ctx, seatA, old); err != nil {
 		t.Fatal(err)
@@ -553,7 +538,7 @@ func TestEpochs(t *testing.T) {
 	})
 }
 
-func TestLimits(t *testing.T) {
+func testLimits(t *testing.T, open storeMaker) {
 	ctx := context.Background()
 	join := func(n int, extra ...string) Batch {
 		members := make([]string, n)
@@ -564,7 +549,7 @@ func TestLimits(t *testing.T) {
 	}
 
 	t.Run("a new seat in a full room evicts that room's least recently used seat", func(t *testing.T) {
-		s := NewMemoryStore(Limits{RoomCapacity: 1, SeatsPerMember: 2})
+		s := open.one(t, Limits{RoomCapacity: 1, SeatsPerMember: 2})
 		for _, k := range []SeatKey{{"r", "1"}, {"r", "2"}, {"other", "1"}} {
 			if _, _, err := s.Apply(ctx, k, join(1)); err != nil {
 				t.Fatal(err)
@@ -582,28 +567,8 @@ func TestLimits(t *testing.T) {
 			}
 		}
 	})
-	t.Run("an idle seat expires", func(t *testing.T) {
-		clk := newClock()
-		s := NewMemoryStore(Limits{IdleTTL: time.Minute, Now: clk.Now})
-		s.Apply(ctx, SeatKey{"r", "old"}, join(1))
-		clk.Advance(50 * time.Second)
-		s.Apply(ctx, SeatKey{"r", "recent"}, join(1))
-		clk.Advance(10 * time.Second)
-		if _, _, err := s.Apply(ctx, SeatKey{"r", "new"}, join(1)); err != nil {
-			t.Fatalf("got %v, want the new seat added", err)
-		}
-		if n := s.Len(); n != 2 {
-			t.Errorf("got %d seats, want the idle seat swept", n)
-		}
-		if _, ok, _ := s.Get(ctx, SeatKey{"r", "old"}); ok {
-			t.Error("got the idle seat still there, want it evicted")
-		}
-		if _, ok, _ := s.Get(ctx, SeatKey{"r", "recent"}); !ok {
-			t.Error("got the recent seat evicted, want it kept")
-		}
-	})
 	t.Run("too many members is refused and leaves the roster unchanged", func(t *testing.T) {
-		s := NewMemoryStore(Limits{RoomCapacity: 3})
+		s := open.one(t, Limits{RoomCapacity: 3})
 		before, _, err := s.Apply(ctx, seatA, join(3))
 		if err != nil {
 			t.Fatal(err)
@@ -622,14 +587,14 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("members that join and leave within one batch do not count", func(t *testing.T) {
-		s := NewMemoryStore(Limits{RoomCapacity: 1})
+		s := open.one(t, Limits{RoomCapacity: 1})
 		_, _, err := s.Apply(ctx, seatA, join(1, ev(2, "member.joined", memberData(`"id":"x"`)), ev(3, "member.left", memberData(`"id":"x"`))))
 		if err != nil {
 			t.Errorf("got %v, want nil", err)
 		}
 	})
 	t.Run("screen shares and devices are counted apart from people", func(t *testing.T) {
-		s := NewMemoryStore(Limits{RoomCapacity: 2})
+		s := open.one(t, Limits{RoomCapacity: 2})
 		r, _, err := s.Apply(ctx, seatA, join(2,
 			ev(2, "member.joined", memberData(`"id":"s1","type":"screen","parent_id":"m000"`)),
 			ev(3, "member.joined", memberData(`"id":"s2","type":"device","parent_id":"m001"`))))
@@ -642,32 +607,32 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("a failed first batch does not occupy a seat", func(t *testing.T) {
-		s := NewMemoryStore(Limits{RoomCapacity: 1})
+		s := open.one(t, Limits{RoomCapacity: 1})
 		if _, _, err := s.Apply(ctx, seatA, join(2)); !errors.Is(err, ErrTooManyMembers) {
 			t.Fatalf("got %v, want ErrTooManyMembers", err)
 		}
-		if n := s.Len(); n != 0 {
-			t.Errorf("got %d seats, want 0", n)
+		if l, ok := s.(interface{ Len() int }); ok && l.Len() != 0 {
+			t.Errorf("got %d seats, want 0", l.Len())
 		}
 		if _, ok, _ := s.Get(ctx, seatA); ok {
 			t.Error("got a roster for the failed seat, want none")
 		}
 	})
 	t.Run("too many events per batch is malformed", func(t *testing.T) {
-		s := NewMemoryStore(Limits{MaxEventsPerBatch: 2})
+		s := open.one(t, Limits{MaxEventsPerBatch: 2})
 		_, _, err := s.Apply(ctx, seatA, join(1, ev(2, "room.left", ""), ev(3, "room.ended", "")))
 		if !errors.Is(err, ErrMalformed) {
 			t.Errorf("got %v, want ErrMalformed", err)
 		}
 	})
 	t.Run("a batch without an epoch is malformed", func(t *testing.T) {
-		s := NewMemoryStore(Limits{})
+		s := open.one(t, Limits{})
 		if _, _, err := s.Apply(ctx, seatA, Batch{}); !errors.Is(err, ErrMalformed) {
 			t.Errorf("got %v, want ErrMalformed", err)
 		}
 	})
 	t.Run("an empty or oversized seat key is refused", func(t *testing.T) {
-		s := NewMemoryStore(Limits{})
+		s := open.one(t, Limits{})
 		for _, k := range []SeatKey{{}, {Room: "r"}, {Room: "r", Seat: strings.Repeat("s", 129)}} {
 			if _, _, err := s.Apply(ctx, k, join(1)); !errors.Is(err, ErrMalformed) {
 				t.Errorf("key %+v: got %v, want ErrMalformed", k, err)
@@ -675,7 +640,7 @@ func TestLimits(t *testing.T) {
 		}
 	})
 	t.Run("a canceled context is reported", func(t *testing.T) {
-		s := NewMemoryStore(Limits{})
+		s := open.one(t, Limits{})
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		if _, _, err := s.Apply(cctx, seatA, join(1)); !errors.Is(err, context.Canceled) {
@@ -685,6 +650,31 @@ func TestLimits(t *testing.T) {
 			t.Errorf("Get got %v, want context.Canceled", err)
 		}
 	})
+}
+
+// TestMemoryIdleSeatsAreSwept: on the injected clock, a seat idle for
+// IdleTTL is gone and no longer counted.
+func TestMemoryIdleSeatsAreSwept(t *testing.T) {
+	ctx := context.Background()
+	join := mustBatch(t, "e1", ev(1, "room.joined", joinedData("m000", person("m000", "member 0"))))
+	clk := newClock()
+	s := NewMemoryStore(Limits{IdleTTL: time.Minute, Now: clk.Now})
+	s.Apply(ctx, SeatKey{"r", "old"}, join)
+	clk.Advance(50 * time.Second)
+	s.Apply(ctx, SeatKey{"r", "recent"}, join)
+	clk.Advance(10 * time.Second)
+	if _, _, err := s.Apply(ctx, SeatKey{"r", "new"}, join); err != nil {
+		t.Fatalf("got %v, want the new seat added", err)
+	}
+	if n := s.Len(); n != 2 {
+		t.Errorf("got %d seats, want the idle seat swept", n)
+	}
+	if _, ok, _ := s.Get(ctx, SeatKey{"r", "old"}); ok {
+		t.Error("got the idle seat still there, want it evicted")
+	}
+	if _, ok, _ := s.Get(ctx, SeatKey{"r", "recent"}); !ok {
+		t.Error("got the recent seat evicted, want it kept")
+	}
 }
 
 func TestExpiry(t *testing.T) {
@@ -719,8 +709,8 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-func TestGetOfAnUnknownSeatReportsFalse(t *testing.T) {
-	s := NewMemoryStore(Limits{})
+func testGetOfAnUnknownSeatReportsFalse(t *testing.T, open storeMaker) {
+	s := open.one(t, Limits{})
 	if _, ok, err := s.Get(context.Background(), seatA); ok || err != nil {
 		t.Errorf("got %v, %v; want false, nil", ok, err)
 	}
@@ -729,12 +719,15 @@ func TestGetOfAnUnknownSeatReportsFalse(t *testing.T) {
 	}
 }
 
-// TestConcurrentApply runs many viewers at once, some sharing seats, under
-// -race; replays from several goroutines must converge on the same roster.
-func TestConcurrentApply(t *testing.T) {
+// testConcurrentApply runs many viewers at once through two instances,
+// some sharing seats, under -race; replays from several goroutines must
+// converge on the same roster.
+func testConcurrentApply(t *testing.T, open storeMaker) {
 	const viewers, seats, rounds = 32, 8, 40
 	clk := newClock()
-	s := NewMemoryStore(Limits{IdleTTL: time.Hour, Now: clk.Now})
+	instance := open(t, Limits{IdleTTL: time.Hour, Now: clk.Now})
+	stores := []Store{instance(), instance()}
+	s := stores[0]
 	ctx := context.Background()
 	batches := make([]Batch, rounds)
 	batches[0] = mustBatch(t, "e1", ev(1, "room.joined", joinedData("a", person("a", "alice"), person("b", "Bob"))))
@@ -748,6 +741,7 @@ func TestConcurrentApply(t *testing.T) {
 	for v := range viewers {
 		wg.Go(func() {
 			key := SeatKey{Room: "r", Seat: fmt.Sprintf("s%d", v%seats)}
+			s := stores[v%len(stores)]
 			for i, b := range batches {
 				if _, _, err := s.Apply(ctx, key, b); err != nil {
 					t.Errorf("viewer %d batch %d: %v", v, i, err)

@@ -67,6 +67,7 @@ type Client struct {
 	log         *slog.Logger
 	now         func() time.Time
 	budget      *rate.Limiter // nil: no cap on calls a second (see WithCallBudget)
+	observe     Observer      // nil: nobody watches (see WithObserver)
 	bodies      sync.Pool     // *bytes.Buffer: success bodies are read into one
 
 	baseOverride string // set by WithBaseURL, parsed by NewClient
@@ -173,6 +174,23 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("signalwire: WithLogger: nil *slog.Logger")
 		}
 		c.log = l
+		return nil
+	}
+}
+
+// Observer is told of every request the Client sends: endpoint is a fixed
+// name per REST call ("create_room", "get_room", "list_rooms",
+// "room_token", "list_room_sessions", "list_session_members"; "other" for
+// anything else), status the HTTP status of the answer (0 when none came:
+// a timeout, a refused connection), d the time the attempt took. Each
+// retry is a request of its own. It runs on the caller's goroutine, so it
+// must be quick; metrics count with it.
+type Observer func(endpoint string, status int, d time.Duration)
+
+// WithObserver makes the Client report every request to o (nil: none).
+func WithObserver(o Observer) Option {
+	return func(c *Client) error {
+		c.observe = o
 		return nil
 	}
 }
@@ -454,6 +472,9 @@ func (c *Client) do(ctx context.Context, req *http.Request, out any) error {
 		}
 		start := time.Now()
 		status, err := c.attempt(ctx, req, method, path, out)
+		if c.observe != nil {
+			c.observe(endpointName(method, path), status, time.Since(start))
+		}
 		// Built only when someone reads it: the attributes cost a few
 		// allocations on every call.
 		if c.log.Enabled(ctx, slog.LevelDebug) {
@@ -500,6 +521,30 @@ func (c *Client) do(ctx context.Context, req *http.Request, out any) error {
 		case <-t.C:
 		}
 	}
+}
+
+// endpointName names the REST call of method and path (below the API
+// root, escaped) for an Observer: a fixed set of names, whatever room or
+// session the path names.
+func endpointName(method, path string) string {
+	rest, _ := strings.CutPrefix(path, "/")
+	first, tail, hasTail := strings.Cut(rest, "/")
+	switch {
+	case first == "rooms" && !hasTail:
+		if method == http.MethodPost {
+			return "create_room"
+		}
+		return "list_rooms"
+	case first == "rooms" && tail != "" && !strings.Contains(tail, "/") && method == http.MethodGet:
+		return "get_room"
+	case first == "room_tokens" && !hasTail && method == http.MethodPost:
+		return "room_token"
+	case first == "room_sessions" && !hasTail && method == http.MethodGet:
+		return "list_room_sessions"
+	case first == "room_sessions" && strings.HasSuffix(tail, "/members") && strings.Count(tail, "/") == 1 && method == http.MethodGet:
+		return "list_session_members"
+	}
+	return "other"
 }
 
 // attempt sends req once under its own timeout and returns the status (0

@@ -37,10 +37,27 @@ func Open(rawURL string) (*redis.Client, error) {
 	}
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("REDIS_URL %s is malformed: %s", u.Redacted(), redactedReason(err, u))
+		return nil, fmt.Errorf("REDIS_URL %s is malformed: %s", redacted(u), redactedReason(err, u))
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = DialTimeout, ReadTimeout, WriteTimeout, PoolTimeout
+	// One quick dial retry and one command retry: go-redis's defaults
+	// (5 dial retries per attempt, 3 attempts) hold a request for seconds
+	// against a Redis that is down, and requests pile up behind it.
+	opt.DialerRetries, opt.DialerRetryTimeout, opt.MaxRetries = 1, 50*time.Millisecond, 1
 	return redis.NewClient(opt), nil
+}
+
+// redacted is u without its password, nor the values of its query (one
+// may be a password: go-redis takes none there, so such a URL is always
+// malformed), nor its fragment.
+func redacted(u *url.URL) string {
+	c := *u
+	q := c.Query()
+	for k := range q {
+		q[k] = []string{"xxxxx"}
+	}
+	c.RawQuery, c.Fragment, c.RawFragment = q.Encode(), "", ""
+	return c.Redacted()
 }
 
 // redactedReason is go-redis's reason, unless it might quote the password.

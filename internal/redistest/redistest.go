@@ -11,10 +11,13 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/swrooms/swrooms/internal/redisconn"
 )
 
 // Server is one redis-server process: no persistence, loopback only,
@@ -99,11 +102,57 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// Client returns a client of the server, closed when the test ends.
-func (s *Server) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: s.Addr})
-	s.t.Cleanup(func() { _ = c.Close() })
+// Open returns a client of the server as the app opens one
+// (redisconn.Open: its short timeouts and few retries), closed when t
+// ends. Each call is a client of its own, as each instance of the app
+// has.
+func (s *Server) Open(t testing.TB) *redis.Client {
+	t.Helper()
+	c, err := redisconn.Open(s.URL)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// Client is Open for the test that started the server.
+func (s *Server) Client() *redis.Client { return s.Open(s.t) }
+
+// Unresponsive returns the redis:// URL of a server that accepts
+// connections and never answers, as a Redis that hangs or a network that
+// drops everything after the handshake: each command waits out its read
+// timeout. It stops when t ends.
+func Unresponsive(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "redis://" + l.Addr().String() + "/0"
 }
 
 // String is the server's address, for failure messages.
