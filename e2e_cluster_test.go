@@ -299,3 +299,44 @@ func TestHAProxyPassesToLiveInstancesWhenNoneIsReady(t *testing.T) {
 		t.Errorf("GET /readyz once Redis is back went to %s, want the main backend", r.Route)
 	}
 }
+
+// TestHAProxyAnswersRequestsThatFindAKilledInstanceElsewhere: an instance
+// dies of SIGKILL while HAProxy still has it in rotation. The request
+// that next goes to it finds its port closed, which never reached an
+// instance, so HAProxy retries it on another, a POST too: every request
+// is answered by a live instance, none with an empty reply or a bare
+// 5xx of HAProxy's own. (With "on-marked-down shutdown-sessions", the
+// first refused connection marked the instance down and the shutdown
+// then killed that very request while it was being retried.)
+func TestHAProxyAnswersRequestsThatFindAKilledInstanceElsewhere(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, 3)
+	c.Apps[2].Kill(t)
+
+	// A connection per request: Go's transport resends a GET whose reused
+	// connection closed, which would hide an empty reply.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	// Round-robin: within three requests one goes to the dead instance.
+	for i := range 2 * len(c.Apps) {
+		method, path, want := http.MethodGet, "/healthz", http.StatusOK
+		if i%2 == 1 {
+			// No CSRF token: the app's own refusal proves an instance
+			// answered, and nothing is changed.
+			method, path, want = http.MethodPost, "/rooms/validate", http.StatusForbidden
+		}
+		req, err := http.NewRequest(method, c.URL+path, strings.NewReader("room=Main_Office"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Errorf("request %d, %s %s: %v, want an instance's answer", i+1, method, path, err)
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("X-Request-ID") == "" {
+			t.Errorf("request %d, %s %s: %d (X-Request-ID %q), want %d from an instance", i+1, method, path, resp.StatusCode, resp.Header.Get("X-Request-ID"), want)
+		}
+	}
+}

@@ -127,6 +127,13 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 			log.Warn("sandbox mode: no SECRET_KEY, using a random key; invite links and host sessions end when the app stops")
 		}
 		log.Warn("sandbox mode: no SignalWire credentials; SignalWire's servers (REST API and relay) and the rooms' bots are simulated on this machine", "fake", fake.url)
+		if cfg.RedisURL != "" {
+			// Each sandbox simulates SignalWire by itself: behind a
+			// balancer, one meeting's people would get tokens for
+			// different simulations (and each page's CSP admits only its
+			// own instance's relay), so they would never meet.
+			log.Warn("sandbox mode with REDIS_URL: this instance's simulated SignalWire is its own, so run one instance only; several instances sharing a Redis need a real SignalWire space (the same SIGNALWIRE_* variables on each)")
+		}
 	}
 
 	// Nil without REDIS_URL; loadConfig has parsed the URL already.

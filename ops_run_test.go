@@ -204,3 +204,23 @@ func label(m *dto.Metric, name string) string {
 	}
 	return ""
 }
+
+// TestSandboxWithRedisWarnsThatItIsNotShared: in sandbox mode each
+// instance simulates SignalWire on its own (its REST API and its relay),
+// so instances sharing a Redis behind a balancer would hand the people of
+// one meeting tokens for different simulations, and the page's CSP lets
+// it reach only its own instance's relay. Such a start says so at once.
+func TestSandboxWithRedisWarnsThatItIsNotShared(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	app := startApp(t, []string{"REDIS_URL=" + srv.URL})
+	var warning string
+	for l := range strings.Lines(app.Logs.String()) {
+		if strings.Contains(l, "level=WARN") && strings.Contains(l, "REDIS_URL") {
+			warning = l
+		}
+	}
+	if !strings.Contains(warning, "sandbox") || !strings.Contains(warning, "one instance") {
+		t.Errorf("logs: want a warning that a sandbox with REDIS_URL serves one instance only, got\n%s", app.Logs)
+	}
+}

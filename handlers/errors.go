@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/views"
@@ -70,7 +71,16 @@ func (h *Handlers) handleError(c *fiber.Ctx, err error) error {
 	if ue.status >= 500 {
 		level = slog.LevelError
 	}
-	h.log.Log(c.UserContext(), level, "request failed",
+	ctx := c.UserContext()
+	if requestID(ctx) == "" {
+		// A request fasthttp could not read (headers too large, a
+		// malformed request line) comes here with no middleware run: it
+		// gets its id here, for its answer and its log line.
+		id := utils.UUIDv4()
+		c.Set(fiber.HeaderXRequestID, id)
+		ctx = context.WithValue(ctx, requestIDKey{}, id)
+	}
+	h.log.Log(ctx, level, "request failed",
 		"method", c.Method(), "path", c.Path(), "status", ue.status, "err", err)
 
 	c.Set(fiber.HeaderCacheControl, "no-store")

@@ -21,6 +21,13 @@ import (
 // measure the app's heap and not the test's records.
 func newEnvStore(t testing.TB, store roster.Store, mod ...func(*handlers.Config)) *testEnv {
 	t.Helper()
+	return newEnvStores(t, store, nil, mod...)
+}
+
+// newEnvStores is newEnvStore with a room state of the test's own (nil:
+// the default in memory).
+func newEnvStores(t testing.TB, store roster.Store, rooms handlers.RoomStates, mod ...func(*handlers.Config)) *testEnv {
+	t.Helper()
 	fake, srv := swtest.NewServer(projectKey, apiToken, swtest.WithLimits(swtest.Limits{Calls: 100, Tokens: 100}))
 	t.Cleanup(srv.Close)
 	client, err := signalwire.NewClient(srv.URL, projectKey, apiToken,
@@ -35,7 +42,7 @@ func newEnvStore(t testing.TB, store roster.Store, mod ...func(*handlers.Config)
 	status := handlers.NewStatus()
 	status.SetReady()
 	h := handlers.New(cfg, handlers.Deps{
-		Video: client, Roster: store, Log: slog.New(slog.DiscardHandler), Status: status,
+		Video: client, Roster: store, Log: slog.New(slog.DiscardHandler), Status: status, Rooms: rooms,
 	})
 	return &testEnv{t: t, app: handlers.NewApp(h), fake: fake, jar: newJar(), logs: &strings.Builder{}}
 }

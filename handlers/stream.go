@@ -89,8 +89,12 @@ func (h *Handlers) roomStream(c *fiber.Ctx) error {
 // first, its presence lease (moderator and lobby streams), and what it
 // needs to write the events that follow.
 type openedStream struct {
-	h     *Handlers
-	t     streamTicket
+	h *Handlers
+	t streamTicket
+	// ctx is the stream request's context, which carries its request id
+	// (observe) and is never canceled: what the stream does after the
+	// handler has returned logs under the request it belongs to.
+	ctx   context.Context
 	sub   *push.Subscription
 	first []push.Event
 	lease *roomstate.Lease
@@ -134,7 +138,7 @@ func (h *Handlers) openStream(ctx context.Context, t streamTicket, last string) 
 	if err != nil {
 		return nil, &userError{status: fiber.StatusServiceUnavailable, title: "Shutting down", message: "This server is restarting. The page reconnects by itself.", cause: err}
 	}
-	s := &openedStream{h: h, t: t, sub: sub, first: sub.Missed}
+	s := &openedStream{h: h, t: t, ctx: ctx, sub: sub, first: sub.Missed}
 	if err := s.open(ctx, last == "" || sub.Gap); err != nil {
 		sub.Close()
 		return nil, err
@@ -229,7 +233,7 @@ func (s *openedStream) renew(ctx context.Context) error {
 		return fmt.Errorf("presence in %q: %w", s.t.Room, err)
 	}
 	if err := h.announce(ctx, s.t.Room, ch); err != nil {
-		h.log.Warn("presence", "room", s.t.Room, "err", err)
+		h.log.WarnContext(ctx, "presence", "room", s.t.Room, "err", err)
 	}
 	return nil
 }
@@ -242,14 +246,14 @@ func (s *openedStream) close() {
 	if s.lease == nil {
 		return
 	}
-	h, ctx := s.h, context.Background()
+	h, ctx := s.h, s.ctx
 	s.lease.Grace = h.cfg.LobbyGrace
 	ch, err := h.rooms.EndLease(ctx, s.t.Room, *s.lease, h.wall())
 	if err == nil {
 		err = h.announce(ctx, s.t.Room, ch)
 	}
 	if err != nil {
-		h.log.Warn("stream end", "room", s.t.Room, "err", err)
+		h.log.WarnContext(ctx, "stream end", "room", s.t.Room, "err", err)
 	}
 	if s.lease.Kind == roomstate.LeaseLobby {
 		h.sweepLater(s.t.Room, h.cfg.LobbyGrace)
@@ -262,7 +266,7 @@ func (s *openedStream) close() {
 // the state could not be read (the page reconnects and is replayed the
 // event).
 func (s *openedStream) prepare(ev push.Event) (out push.Event, skip, end bool) {
-	h, t, ctx := s.h, s.t, context.Background()
+	h, t, ctx := s.h, s.t, s.ctx
 	switch ev.Name {
 	case evEnd:
 		return ev, false, true
@@ -272,14 +276,14 @@ func (s *openedStream) prepare(ev push.Event) (out push.Event, skip, end bool) {
 	case evLobby:
 		l, err := h.rooms.Lobby(ctx, t.Room, h.wall())
 		if err != nil {
-			h.log.Warn("stream lobby", "room", t.Room, "err", err)
+			h.log.WarnContext(ctx, "stream lobby", "room", t.Room, "err", err)
 			return ev, false, true
 		}
 		ev.Data = renderString(ctx, views.LobbyPanel(h.lobbyView(t.Room, l)))
 	case evLobbyStatus:
 		st, err := h.rooms.EntryState(ctx, t.Room, t.ID, h.wall())
 		if err != nil {
-			h.log.Warn("stream lobby status", "room", t.Room, "err", err)
+			h.log.WarnContext(ctx, "stream lobby status", "room", t.Room, "err", err)
 			return ev, false, true
 		}
 		ev.Data = renderString(ctx, views.LobbyStatus(lobbyStatus(t.Room, st)))
@@ -341,8 +345,8 @@ func (h *Handlers) pump(w *bufio.Writer, conn net.Conn, done <-chan struct{}, s 
 		case <-beat.C:
 			w.WriteString(": ping\n\n")
 			if s.lease != nil {
-				if err := s.renew(context.Background()); err != nil {
-					h.log.Warn("stream heartbeat", "room", s.t.Room, "err", err)
+				if err := s.renew(s.ctx); err != nil {
+					h.log.WarnContext(s.ctx, "stream heartbeat", "room", s.t.Room, "err", err)
 				}
 			}
 		case <-done:

@@ -207,9 +207,11 @@ func (cc countsCollector) Collect(ch chan<- prometheus.Metric) {
 
 // RedisHook counts failed Redis commands in swrooms_redis_errors_total;
 // add it with (*redis.Client).AddHook. A missing key (redis.Nil), a
-// transaction that lost its WATCH race (redis.TxFailedErr) and a caller
+// transaction that lost its WATCH race (redis.TxFailedErr), a caller
 // that gave up (context.Canceled, as a closing stream cancels its blocking
-// read) are answers, not errors. A pipeline counts once. The connection
+// read) and a script Redis has not cached yet (NOSCRIPT, on each script's
+// first run after a start or a restart of Redis, which go-redis answers
+// with EVAL) are answers, not errors. A pipeline counts once. The connection
 // handshake go-redis runs through the same hooks is not counted: it probes
 // for features (CLIENT SETINFO, CLIENT MAINT_NOTIFICATIONS) that older
 // servers refuse, harmlessly; a handshake that really fails fails the
@@ -254,7 +256,8 @@ func isHandshake(cmd redis.Cmder) bool {
 }
 
 func (h redisHook) count(err error) {
-	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) {
+	if err == nil || errors.Is(err, redis.Nil) || errors.Is(err, redis.TxFailedErr) || errors.Is(err, context.Canceled) ||
+		redis.HasErrorPrefix(err, "NOSCRIPT") {
 		return
 	}
 	h.errs.Inc()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,16 @@ func Open(rawURL string) (*redis.Client, error) {
 	opt, err := redis.ParseURL(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL %s is malformed: %s", redacted(u), redactedReason(err, u))
+	}
+	// go-redis takes a port past 65535 (every dial then fails, and
+	// /readyz stays 503 for good) and a negative DB (as DB 0).
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("REDIS_URL %s is malformed: port %s is not 1 to 65535", redacted(u), p)
+		}
+	}
+	if opt.DB < 0 {
+		return nil, fmt.Errorf("REDIS_URL %s is malformed: the database number must be 0 or more", redacted(u))
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout, opt.PoolTimeout = DialTimeout, ReadTimeout, WriteTimeout, PoolTimeout
 	// One quick dial retry and one command retry: go-redis's defaults

@@ -20,6 +20,8 @@ func TestOpenRefusesMalformedURLsWithoutThePassword(t *testing.T) {
 		"redis://user:hunter2secret@127.0.0.1:6379/notanumber",
 		"redis://:hunter2secret@127.0.0.1:6379/0?dial_timeout=banana",
 		"::not a url hunter2secret",
+		"redis://:hunter2secret@127.0.0.1:99999/0",
+		"redis://:hunter2secret@127.0.0.1:6379/-1",
 		// go-redis takes no password option: a URL that gives one is
 		// refused, and must not be printed as it was given.
 		"redis://127.0.0.1:6379/0?password=hunter2secret",
