@@ -275,6 +275,18 @@ type tokenResponse struct {
 	User  string `json:"user"`
 }
 
+// requestBody is c.Body() without its cost for a body sent as it is: with
+// Immutable, Fiber's Body copies every header's name while it looks for
+// Content-Encoding, then copies the body. An encoded body still goes
+// through c.Body(), which decodes it. The bytes are valid during the
+// request only.
+func requestBody(c *fiber.Ctx) []byte {
+	if len(c.Request().Header.Peek(fiber.HeaderContentEncoding)) == 0 {
+		return c.Request().Body()
+	}
+	return c.Body()
+}
+
 // roomToken handles "POST /rooms/:room/token": a moderator token for the
 // room's host, a guest token for a valid invite, else 403. It is asked for
 // at Join time, never rendered into a page, never logged.
@@ -285,7 +297,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		return badRequest("That is not a valid room name.")
 	}
 	var req tokenRequest
-	if err := json.Unmarshal(c.Body(), &req); err != nil {
+	if err := json.Unmarshal(requestBody(c), &req); err != nil {
 		return badRequest("The join request could not be read. Reload the page and try again.")
 	}
 	user, problem := normalizeUser(req.User)

@@ -183,7 +183,8 @@ func TestJoinBench(t *testing.T) {
 			name, p.n, unit+"s", p.rate(), p.pct(0.5).Round(time.Microsecond), p.pct(0.99).Round(time.Microsecond),
 			p.cpuPer(), unit, p.failed, p.limited)
 	}
-	t.Logf("%d concurrent clients, a fresh browser every %d joins, %d-core machine", clients, tokensPerBrowser, runtime.NumCPU())
+	t.Logf("%d concurrent clients, a fresh browser every %d joins, %d-core machine, load average %s (other work on the same cores inflates every figure; the anchor shows by how much)",
+		clients, tokensPerBrowser, runtime.NumCPU(), loadAverage())
 	report("join (page + token)", joins, "join")
 	t.Logf("%-30s %.3f SignalWire calls/join, %.4f new SignalWire connections/join (%d in all)",
 		"", float64(calls)/float64(joins.n), float64(newConns)/float64(joins.n), newConns)
@@ -209,6 +210,15 @@ func TestJoinBench(t *testing.T) {
 		t.Errorf("moderator page CPU %.1f µs is %.2fx the anchor's %.1f µs, want <= %.1fx",
 			pages.cpuPer(), ratio, anchor.cpuPer(), maxPageVsAnchor)
 	}
+}
+
+// loadAverage is the machine's one-minute load average, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 // hostBrowsers makes perWorker browsers for each of workers, each hosting
