@@ -105,7 +105,9 @@ type Handlers struct {
 	// wall is the presence clock: lobby graces and stream leases run on
 	// real time, like the timers and heartbeats that keep them, whatever
 	// clock (now) tickets and pages are dated by.
-	wall func() time.Time
+	wall      func() time.Time
+	roomPages roomPages       // compiled room pages (render.go)
+	perms     rolePermissions // each role's token permissions (room.go)
 }
 
 // Deps are what New needs besides the configuration.
@@ -173,7 +175,7 @@ func New(cfg Config, d Deps) *Handlers {
 	if d.Rooms == nil {
 		d.Rooms = roomstate.NewMemory(roomstate.Limits{})
 	}
-	return &Handlers{
+	h := &Handlers{
 		cfg:        cfg,
 		video:      d.Video,
 		roster:     d.Roster,
@@ -191,6 +193,9 @@ func New(cfg Config, d Deps) *Handlers {
 		redis:      d.Redis,
 		wall:       time.Now,
 	}
+	h.roomPages = h.compileRoomPages()
+	h.perms = newRolePermissions(cfg.ModeratorCanUnmute)
+	return h
 }
 
 // KnownRoomTTL bounds how long a room is trusted to exist without asking

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -49,6 +50,16 @@ func moderatorPermissions(forcedUnmute bool) []signalwire.Permission {
 	)
 }
 
+// rolePermissions are each role's permissions under this configuration,
+// made once: every token asks for one of them. The slices are full, so
+// that an append copies rather than writes into them.
+type rolePermissions struct{ guest, moderator []signalwire.Permission }
+
+func newRolePermissions(forcedUnmute bool) rolePermissions {
+	g, m := guestPermissions(), moderatorPermissions(forcedUnmute)
+	return rolePermissions{guest: g[:len(g):len(g)], moderator: m[:len(m):len(m)]}
+}
+
 // hostRoom handles "GET /rooms/:room": the moderator page for a browser
 // holding the host capability for this room, or a 403 page.
 func (h *Handlers) hostRoom(c *fiber.Ctx) error {
@@ -56,7 +67,8 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 	if !validRoom(room) {
 		return badRequest("That is not a valid room name. Room names use only letters, digits, _ and -.")
 	}
-	hs, ok := h.lastingHostSession(c)
+	now := h.now() // read once: the session, its renewal and the invite agree on it
+	hs, ok := h.lastingHostSessionAt(c, now)
 	if !ok || !hs.has(room) {
 		msg := "Only the host of " + room + " can open this page. If you are the host, start the room from the room picker; if you are a guest, ask the host for an invite link."
 		if h.cfg.Sandbox {
@@ -65,26 +77,21 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 		}
 		return forbidden(msg, "/?room="+url.QueryEscape(room), "Start this room")
 	}
-	h.renewHostSession(c, hs) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
+	h.renewHostSessionAt(c, hs, now) // the page works pageLife from now (renewSlack < hostIdleTTL-pageLife)
 	user, _ := normalizeUser(c.Query("user"))
 	v, err := h.inviteVersion(c.UserContext(), room)
 	if err != nil {
 		return err
 	}
-	inv := h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), v)
-	p := views.RoomPage{
+	inv := h.sign.newInviteV(room, now.Add(h.cfg.InviteTTL), v)
+	return h.renderRoom(c, views.RoomPage{
 		Room:          room,
 		Role:          views.RoleModerator,
 		User:          user,
-		InviteURL:     h.baseURL(c) + inviteURL(inv),
-		InviteExpires: h.now().Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
+		InviteURL:     h.guestLink(c, inv),
+		InviteExpires: expiresText(now.Add(h.cfg.InviteTTL)),
 		Config:        h.islandConfig(c, room, views.RoleModerator, user, nil),
-		SDKURL:        h.assets.SDK,
-		IslandURL:     h.assets.Room,
-		Tabs:          roomTabs(room, views.RoleModerator),
-	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return h.render(c, fiber.StatusOK, room, views.Room(p))
+	})
 }
 
 // guestRoom handles "GET /guest?room=&exp=&sig=": the guest page for a
@@ -109,19 +116,71 @@ func (h *Handlers) guestRoom(c *fiber.Ctx) error {
 	}
 	h.guestID(c) // the browser's identity, which a block names
 	user, _ := normalizeUser(c.Query("user"))
-	p := views.RoomPage{
-		Room:      inv.Room,
-		Role:      views.RoleGuest,
-		User:      user,
-		Config:    h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
-		SDKURL:    h.assets.SDK,
-		IslandURL: h.assets.Room,
-		Tabs:      roomTabs(inv.Room, views.RoleGuest),
-		// The waiting room shows here after Join (lobby.js).
-		PrejoinExtra: views.LobbySlot(),
+	return h.renderRoom(c, views.RoomPage{
+		Room:   inv.Room,
+		Role:   views.RoleGuest,
+		User:   user,
+		Config: h.islandConfig(c, inv.Room, views.RoleGuest, user, &views.Invite{Room: inv.Room, Exp: inv.Exp, Sig: inv.Sig, V: inv.V}),
+	})
+}
+
+// expiresText is when an invite stops working, for people:
+// t.UTC().Format("2 Jan 2006 15:04 MST"), written out.
+func expiresText(t time.Time) string {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 1000 || year > 9999 {
+		return t.Format("2 Jan 2006 15:04 MST")
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return h.render(c, fiber.StatusOK, inv.Room, views.Room(p))
+	var b [24]byte
+	out := strconv.AppendInt(b[:0], int64(day), 10)
+	out = append(append(append(out, ' '), month.String()[:3]...), ' ')
+	out = strconv.AppendInt(out, int64(year), 10)
+	h, m := t.Hour(), t.Minute()
+	out = append(out, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10))
+	return string(append(out, " UTC"...))
+}
+
+// roomPageOf gives what a room page of role holds besides a request's own
+// values (room, name, invite, config): scripts, tabs and, for guests, the
+// waiting room's slot. roomPages compiles it once per role.
+func (h *Handlers) roomPageOf(role string) func(room string) views.RoomPage {
+	return func(room string) views.RoomPage {
+		p := views.RoomPage{Room: room, Role: role, SDKURL: h.assets.SDK, IslandURL: h.assets.Room, Tabs: roomTabs(room, role)}
+		if role == views.RoleGuest {
+			p.PrejoinExtra = views.LobbySlot() // the waiting room shows here after Join (lobby.js)
+		}
+		return p
+	}
+}
+
+// roomPages are the room page compiled for each role (views.RoomTemplate).
+type roomPages struct{ moderator, guest *views.RoomTemplate }
+
+// compileRoomPages compiles both; a role whose page does not compile (a
+// bug the views tests catch) is rendered templ's way, and logged.
+func (h *Handlers) compileRoomPages() roomPages {
+	shell := views.Shell{Sandbox: h.cfg.Sandbox, Assets: h.assets, OpenHosting: h.cfg.OpenHosting}
+	var pages roomPages
+	for _, r := range []struct {
+		role string
+		t    **views.RoomTemplate
+	}{{views.RoleModerator, &pages.moderator}, {views.RoleGuest, &pages.guest}} {
+		t, err := views.CompileRoom(shell, h.roomPageOf(r.role))
+		if err != nil {
+			h.log.Error("room page not compiled; rendering it with templ", "role", r.role, "err", err)
+			continue
+		}
+		*r.t = t
+	}
+	return pages
+}
+
+func (p roomPages) of(role string) *views.RoomTemplate {
+	if role == views.RoleModerator {
+		return p.moderator
+	}
+	return p.guest
 }
 
 // roomTabs are the side panel's tabs: People and Chat for everyone, and
@@ -138,21 +197,48 @@ func roomTabs(room, role string) []views.PanelTab {
 }
 
 func (h *Handlers) islandConfig(c *fiber.Ctx, room, role, user string, inv *views.Invite) views.IslandConfig {
-	base := "/rooms/" + url.PathEscape(room)
+	token, events, joinFailed := roomURLs(room)
 	return views.IslandConfig{
 		Room: room, Role: role, User: user,
-		TokenURL: base + "/token", EventsURL: base + "/events", JoinFailedURL: base + "/join-failed",
+		TokenURL: token, EventsURL: events, JoinFailedURL: joinFailed,
 		CSRF: csrfToken(c), Invite: inv, Sandbox: h.cfg.Sandbox,
 	}
 }
 
-func inviteURL(inv invite) string {
-	q := url.Values{}
-	q.Set("room", inv.Room)
-	q.Set("exp", strconv.FormatInt(inv.Exp, 10))
-	q.Set("sig", inv.Sig)
-	inviteQuery(q, inv)
-	return "/guest?" + q.Encode()
+// roomURLs are the island's endpoints of room: its token, its events and
+// its failed joins. They are cut from one string: one allocation, not
+// four.
+func roomURLs(room string) (token, events, joinFailed string) {
+	base := "/rooms/" + url.PathEscape(room)
+	all := base + "/token" + base + "/events" + base + "/join-failed"
+	n := len(base)
+	return all[:n+len("/token")], all[n+len("/token") : 2*n+len("/token/events")], all[2*n+len("/token/events"):]
+}
+
+// inviteURL is the path and query of a guest link: url.Values' encoding
+// (keys sorted: exp, room, sig, v), written out.
+func inviteURL(inv invite) string { return string(appendInviteURL(nil, inv)) }
+
+func appendInviteURL(b []byte, inv invite) []byte {
+	b = strconv.AppendInt(append(b, "/guest?exp="...), inv.Exp, 10)
+	b = append(append(b, "&room="...), url.QueryEscape(inv.Room)...)
+	b = append(append(b, "&sig="...), url.QueryEscape(inv.Sig)...)
+	if inv.V > 0 {
+		b = strconv.AppendInt(append(b, "&v="...), int64(inv.V), 10)
+	}
+	return b
+}
+
+// guestLink is the absolute guest link of inv, as one string.
+func (h *Handlers) guestLink(c *fiber.Ctx, inv invite) string {
+	var buf [256]byte
+	b := buf[:0]
+	if h.cfg.PublicURL != "" {
+		b = append(b, h.cfg.PublicURL...)
+	} else {
+		b = append(append(append(b, c.Protocol()...), "://"...), c.Hostname()...)
+	}
+	return string(appendInviteURL(b, inv))
 }
 
 // baseURL is PUBLIC_URL, or what the request says (trusting proxies'
@@ -189,6 +275,18 @@ type tokenResponse struct {
 	User  string `json:"user"`
 }
 
+// requestBody is c.Body() without its cost for a body sent as it is: with
+// Immutable, Fiber's Body copies every header's name while it looks for
+// Content-Encoding, then copies the body. An encoded body still goes
+// through c.Body(), which decodes it. The bytes are valid during the
+// request only.
+func requestBody(c *fiber.Ctx) []byte {
+	if len(c.Request().Header.Peek(fiber.HeaderContentEncoding)) == 0 {
+		return c.Request().Body()
+	}
+	return c.Body()
+}
+
 // roomToken handles "POST /rooms/:room/token": a moderator token for the
 // room's host, a guest token for a valid invite, else 403. It is asked for
 // at Join time, never rendered into a page, never logged.
@@ -199,7 +297,7 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		return badRequest("That is not a valid room name.")
 	}
 	var req tokenRequest
-	if err := json.Unmarshal(c.Body(), &req); err != nil {
+	if err := json.Unmarshal(requestBody(c), &req); err != nil {
 		return badRequest("The join request could not be read. Reload the page and try again.")
 	}
 	user, problem := normalizeUser(req.User)
@@ -219,15 +317,17 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 		if err := h.admitGuest(c, room, user, req.Lobby); err != nil {
 			return err
 		}
-		role, perms = views.RoleGuest, guestPermissions()
+		role, perms = views.RoleGuest, h.perms.guest
 	default:
-		// The session is opened once, checked and renewed.
-		hs, ok := h.hostSession(c)
+		// The session is opened once, checked and renewed, at one reading
+		// of the clock.
+		now := h.now()
+		hs, ok := h.hostSessionAt(c, now)
 		if !ok || !hs.has(room) {
 			return forbidden("Only the host, or a guest with an invite link, can join this room.", "/", "Back to the room picker")
 		}
-		role, perms = views.RoleModerator, moderatorPermissions(h.cfg.ModeratorCanUnmute)
-		h.renewHostSession(c, hs) // used, so renewed
+		role, perms = views.RoleModerator, h.perms.moderator
+		h.renewHostSessionAt(c, hs, now) // used, so renewed
 	}
 	if err := h.spendRoomJoin(c.UserContext(), room); err != nil {
 		return err
@@ -254,5 +354,18 @@ func (h *Handlers) roomToken(c *fiber.Ctx) error {
 	// LogAttrs: typed attributes, no boxing into []any for every join.
 	h.log.LogAttrs(c.UserContext(), slog.LevelInfo, "join", slog.String("room", room), slog.String("role", role), slog.String("seat", st.ID))
 	h.meter.Join(role)
-	return c.JSON(tokenResponse{Token: tok, Seat: h.sign.encodeSeat(st), Role: role, User: user})
+	var buf [2048]byte // a token is about a kilobyte
+	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+	c.Response().SetBody(tokenResponse{Token: tok, Seat: h.sign.encodeSeat(st), Role: role, User: user}.appendJSON(buf[:0]))
+	return nil
+}
+
+// appendJSON appends r as encoding/json encodes it, HTML escaping
+// included (FuzzTokenResponseJSON), without reflection.
+func (r tokenResponse) appendJSON(b []byte) []byte {
+	b = views.AppendJSONString(append(b, `{"token":`...), r.Token)
+	b = views.AppendJSONString(append(b, `,"seat":`...), r.Seat)
+	b = views.AppendJSONString(append(b, `,"role":`...), r.Role)
+	b = views.AppendJSONString(append(b, `,"user":`...), r.User)
+	return append(b, '}')
 }

@@ -60,18 +60,44 @@ func (s signer) seal(purpose string, exp int64, fields ...string) string {
 	return string(appendSig(b, &sum))
 }
 
+// maxSealFields is the most fields a sealed value has: a stream
+// ticket's four.
+const maxSealFields = 4
+
+// sealFields are a sealed value's fields; open fills the first n.
+type sealFields [maxSealFields]string
+
 // open checks a sealed value of n fields: its shape, its signature, then
-// its expiry. It returns the fields and the expiry.
-func (s signer) open(v, purpose string, n int, now time.Time) ([]string, int64, bool) {
-	parts := strings.Split(v, ".")
-	if len(parts) != n+2 || !s.verify(parts[n+1], purpose, parts[:n+1]...) {
-		return nil, 0, false
+// its expiry. It returns the fields and the expiry. The value is cut in
+// place: no slice is made for its parts.
+func (s signer) open(v, purpose string, n int, now time.Time) (sealFields, int64, bool) {
+	parts, sig, ok := cutSeal(v, n)
+	if !ok || !s.verify(sig, purpose, parts[:n+1]...) {
+		return sealFields{}, 0, false
 	}
 	exp, err := strconv.ParseInt(parts[n], 10, 64)
 	if err != nil || now.Unix() >= exp {
-		return nil, 0, false
+		return sealFields{}, 0, false
 	}
-	return parts[:n], exp, true
+	var f sealFields
+	copy(f[:], parts[:n])
+	return f, exp, true
+}
+
+// cutSeal cuts a sealed value of n fields at its dots: the fields and the
+// expiry, then the signature. It checks the shape only.
+func cutSeal(v string, n int) (parts [maxSealFields + 1]string, sig string, ok bool) {
+	if n > maxSealFields {
+		return parts, "", false
+	}
+	for k := 0; k <= n; k++ {
+		i := strings.IndexByte(v, '.')
+		if i < 0 {
+			return parts, "", false
+		}
+		parts[k], v = v[:i], v[i+1:]
+	}
+	return parts, v, strings.IndexByte(v, '.') < 0
 }
 
 func randomID(n int) string {
@@ -95,14 +121,20 @@ func (s signer) newInvite(room string, exp time.Time) invite { return s.newInvit
 
 func (s signer) newInviteV(room string, exp time.Time, v int) invite {
 	e := exp.Unix()
-	return invite{Room: room, Exp: e, Sig: s.sign("invite", inviteParts(room, strconv.FormatInt(e, 10), v)...), V: v}
+	var b [20]byte
+	sum := s.inviteMAC(room, string(strconv.AppendInt(b[:0], e, 10)), v)
+	var sig [64]byte
+	return invite{Room: room, Exp: e, Sig: string(appendSig(sig[:0], &sum)), V: v}
 }
 
-func inviteParts(room, exp string, v int) []string {
+// inviteMAC is the signature of an invite: over its room and expiry, and
+// its version when it has one.
+func (s signer) inviteMAC(room, exp string, v int) [macSize]byte {
 	if v == 0 {
-		return []string{room, exp}
+		return s.mac("invite", room, exp)
 	}
-	return []string{room, exp, strconv.Itoa(v)}
+	var ver [20]byte
+	return s.mac("invite", room, exp, string(strconv.AppendInt(ver[:0], int64(v), 10)))
 }
 
 // checkInvite takes the link's raw values; exp is checked as it was signed.
@@ -123,7 +155,10 @@ func (s signer) checkInviteV(room, exp, sig, v string, now time.Time) (invite, b
 		ver = n
 	}
 	e, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || room == "" || !s.verify(sig, "invite", inviteParts(room, exp, ver)...) {
+	if err != nil || room == "" {
+		return invite{}, false
+	}
+	if sum := s.inviteMAC(room, exp, ver); !equalSig(sig, &sum) {
 		return invite{}, false
 	}
 	if strconv.FormatInt(e, 10) != exp || now.Unix() >= e {
@@ -204,7 +239,7 @@ func (s signer) decodeHost(v string, now time.Time) (hostSession, bool) {
 		// A cookie from before sessions were renewed: rooms and a 12 h
 		// expiry, its start 12 h before that.
 		if f, e, old := s.open(v, "host", 1, now); old {
-			fields, exp, ok = []string{f[0], strconv.FormatInt(e-int64(12*time.Hour/time.Second), 10)}, e, true
+			fields, exp, ok = sealFields{f[0], strconv.FormatInt(e-int64(12*time.Hour/time.Second), 10)}, e, true
 		}
 	}
 	if !ok {
@@ -223,18 +258,28 @@ func (s signer) decodeHost(v string, now time.Time) (hostSession, bool) {
 
 // hostSession returns the request's valid host session, if any.
 func (h *Handlers) hostSession(c *fiber.Ctx) (hostSession, bool) {
+	return h.hostSessionAt(c, h.now())
+}
+
+// hostSessionAt is hostSession at now, for a handler that reads the clock
+// once.
+func (h *Handlers) hostSessionAt(c *fiber.Ctx, now time.Time) (hostSession, bool) {
 	v := c.Cookies(hostCookie)
 	if v == "" {
 		return hostSession{}, false
 	}
-	return h.sign.decodeHost(v, h.now())
+	return h.sign.decodeHost(v, now)
 }
 
 // lastingHostSession is hostSession for rendering a host's page or
 // starting a room: only a session with pageLife left counts.
 func (h *Handlers) lastingHostSession(c *fiber.Ctx) (hostSession, bool) {
-	hs, ok := h.hostSession(c)
-	if !ok || !hs.lasts(h.now()) {
+	return h.lastingHostSessionAt(c, h.now())
+}
+
+func (h *Handlers) lastingHostSessionAt(c *fiber.Ctx, now time.Time) (hostSession, bool) {
+	hs, ok := h.hostSessionAt(c, now)
+	if !ok || !hs.lasts(now) {
 		return hostSession{}, false
 	}
 	return hs, true
@@ -257,14 +302,22 @@ func stale(exp, fresh int64) bool {
 // renewHostSession renews a used session's cookie, unless it was renewed
 // within renewSlack (or has reached hostMaxAge, where it cannot grow).
 func (h *Handlers) renewHostSession(c *fiber.Ctx, hs hostSession) {
-	if stale(hs.Exp, hs.renewed(h.now()).Exp) {
-		h.setHostSession(c, hs)
+	h.renewHostSessionAt(c, hs, h.now())
+}
+
+func (h *Handlers) renewHostSessionAt(c *fiber.Ctx, hs hostSession, now time.Time) {
+	if stale(hs.Exp, hs.renewed(now).Exp) {
+		h.setHostSessionAt(c, hs, now)
 	}
 }
 
 // setHostSession renews hs and sends it.
 func (h *Handlers) setHostSession(c *fiber.Ctx, hs hostSession) {
-	hs = hs.renewed(h.now())
+	h.setHostSessionAt(c, hs, h.now())
+}
+
+func (h *Handlers) setHostSessionAt(c *fiber.Ctx, hs hostSession, now time.Time) {
+	hs = hs.renewed(now)
 	h.setCookie(c, hostCookie, h.sign.encodeHost(hs), time.Unix(hs.Exp, 0))
 }
 

@@ -55,8 +55,10 @@ const (
 type Client struct {
 	base        *url.URL // API root, e.g. https://example.signalwire.com/api/video
 	baseURL     string   // base.String() without a trailing slash, for joining paths
+	tokensURL   *url.URL // POST /room_tokens, parsed once: every join asks it
 	space       string   // host of base, for log lines and messages
 	creds       credentials
+	headers     headers // holds creds' header too: never printed (see String)
 	http        *http.Client
 	timeout     time.Duration
 	maxAttempts int
@@ -242,6 +244,7 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 		return nil, errors.New("signalwire: API token contains spaces or control characters")
 	}
 	c.creds = credentials{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token))}
+	c.headers = newHeaders(c.creds.header)
 
 	var err error
 	if c.baseOverride != "" {
@@ -254,6 +257,9 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 	}
 	c.baseURL = strings.TrimRight(c.base.String(), "/")
 	c.space = c.base.Host
+	if c.tokensURL, err = c.endpoint("/room_tokens", nil); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -361,28 +367,75 @@ func (c *Client) endpoint(escapedPath string, q url.Values) (*url.URL, error) {
 
 // newRequest is the one request builder: it encodes body as JSON and sets
 // auth and content headers. The request carries no context; do gives each
-// attempt its own.
+// attempt its own. It is built from u itself, not from u's string parsed
+// again, and u is not changed: a URL the Client keeps may be passed.
 func (c *Client) newRequest(method string, u *url.URL, body any) (*http.Request, error) {
-	var rd io.Reader
+	hdr := c.headers.get
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			// The error text may quote a value; keep only the type's complaint.
-			return nil, fmt.Errorf("signalwire: %s %s: encode request body: unsupported value (%T)", method, cleanText(c.relPath(u)), err)
-		}
-		rd = bytes.NewReader(b)
+		hdr = c.headers.send
 	}
-	req, err := http.NewRequest(method, u.String(), rd)
+	req := &http.Request{
+		Method: method, URL: u, Host: u.Host,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: hdr.Clone(), // the request's own: a transport may add to it
+	}
+	if body == nil {
+		return req, nil
+	}
+	b, err := encodeBody(body)
 	if err != nil {
-		return nil, fmt.Errorf("signalwire: %s %s: build request failed", method, cleanText(c.relPath(u)))
+		// The error text may quote a value; keep only the type's complaint.
+		return nil, fmt.Errorf("signalwire: %s %s: encode request body: unsupported value (%T)", method, cleanText(c.relPath(u)), err)
 	}
-	req.Header.Set("Authorization", c.creds.header) // as req.SetBasicAuth(user, pass) would
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", userAgent)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	// As http.NewRequest does for a *bytes.Reader: a length, and a way to
+	// read the body again for each attempt.
+	req.ContentLength = int64(len(b))
+	req.Body = io.NopCloser(bytes.NewReader(b))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
 	return req, nil
+}
+
+// headers are every request's headers, made once: auth (as
+// req.SetBasicAuth would set it), Accept and User-Agent, and for a request
+// with a body its Content-Type.
+type headers struct{ get, send http.Header }
+
+func newHeaders(auth string) headers {
+	h := headers{get: http.Header{}}
+	h.get.Set("Authorization", auth)
+	h.get.Set("Accept", "application/json")
+	h.get.Set("User-Agent", userAgent)
+	h.send = h.get.Clone()
+	h.send.Set("Content-Type", "application/json")
+	return h
+}
+
+// jsonAppender is a request body that writes its own JSON, without
+// encoding/json's reflection; ok false leaves it to encoding/json.
+type jsonAppender interface {
+	appendJSON(b []byte) (out []byte, ok bool)
+}
+
+func encodeBody(body any) ([]byte, error) {
+	if a, ok := body.(jsonAppender); ok {
+		if b, ok := a.appendJSON(make([]byte, 0, 1024)); ok { // a moderator's token request is about 700 bytes
+			return b, nil
+		}
+	}
+	return json.Marshal(body)
+}
+
+// bodyDecoder is an answer that reads its own JSON when it has the shape
+// SignalWire sends, and leaves any other shape to encoding/json.
+type bodyDecoder interface {
+	decodeBody(body []byte) error
+}
+
+func decodeBody(body []byte, out any) error {
+	if d, ok := out.(bodyDecoder); ok {
+		return d.decodeBody(body)
+	}
+	return json.Unmarshal(body, out)
 }
 
 // relPath is the part of u below the API root ("/rooms/Main_Office"), which
@@ -499,7 +552,7 @@ func endpointName(method, path string) string {
 func (c *Client) attempt(ctx context.Context, req *http.Request, method, path string, out any) (int, error) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	r := req.Clone(actx)
+	r := req.WithContext(actx) // a shallow copy: nothing below changes what it shares with req
 	if req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
@@ -554,7 +607,7 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, method, path st
 	if len(body) > maxResponseBody {
 		return resp.StatusCode, &TransportError{Method: method, Path: path, Err: fmt.Errorf("response larger than %d bytes: %w", maxResponseBody, errDecode), decode: true}
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := decodeBody(body, out); err != nil {
 		return resp.StatusCode, &TransportError{Method: method, Path: path, Err: decodeError(err), decode: true}
 	}
 	return resp.StatusCode, nil

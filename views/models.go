@@ -4,8 +4,6 @@
 package views
 
 import (
-	"encoding/json"
-
 	"github.com/a-h/templ"
 )
 
@@ -170,11 +168,12 @@ type IslandConfig struct {
 	// Sandbox says that a restart of the server ends host sessions and
 	// invite links (a random SECRET_KEY per start), for the end screen.
 	Sandbox bool `json:"sandbox,omitempty"`
-	// LayoutNames are SignalWire's layout ids in words (the room page fills
-	// it in), so that the island's layout picker says what the server's
-	// "Layout:" line says. The JSON of the table, encoded once
-	// (withLayoutNames).
-	LayoutNames json.RawMessage `json:"layoutNames,omitempty"`
+	// The page adds "layoutNames": SignalWire's layout ids in words, so
+	// that the island's layout picker says what the server's "Layout:"
+	// line says (layoutNamesJSON).
+
+	// marker stands for the whole config while a RoomTemplate compiles.
+	marker string
 }
 
 // Invite is a guest link's signed parts, which the guest's token request

@@ -159,7 +159,7 @@ func Room(p RoomPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templ.JSONScript("room-config", withLayoutNames(p.Config)).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = islandConfigScript(p.Config).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 // layoutNames are SignalWire's layout ids in words people use. The page
-// hands the same table to the island (withLayoutNames), so the picker the
+// hands the same table to the island (writeConfigJSON), so the picker the
 // island fills and the server's "Layout:" line say the same thing.
 var layoutNames = map[string]string{
 	"grid-responsive":        "Grid",
@@ -44,12 +44,6 @@ var layoutNamesJSON = func() string {
 	}
 	return string(b)
 }()
-
-// withLayoutNames is the island's config with the table of layout names.
-func withLayoutNames(c IslandConfig) IslandConfig {
-	c.LayoutNames = json.RawMessage(layoutNamesJSON)
-	return c
-}
 
 // LayoutName is a layout id in words: the table's name, else the id with
 // its dashes as spaces and a capital, so that a new SignalWire layout still

@@ -22,6 +22,20 @@ type phase struct {
 	err     error           // the first failure
 }
 
+// add counts q in p: a phase of several rounds.
+func (p *phase) add(q phase) {
+	p.n += q.n
+	p.wall += q.wall
+	p.cpu += q.cpu
+	p.lat = append(p.lat, q.lat...)
+	slices.Sort(p.lat)
+	p.failed += q.failed
+	p.limited += q.limited
+	if p.err == nil {
+		p.err = q.err
+	}
+}
+
 // cpuPer is the child's CPU time per operation, in µs.
 func (p phase) cpuPer() float64 { return float64(p.cpu.Microseconds()) / float64(max(1, p.n)) }
 
