@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -316,11 +315,4 @@ func (h *Handlers) inviteLink(c *fiber.Ctx, room string) (string, error) {
 		return "", err
 	}
 	return h.baseURL(c) + inviteURL(h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), v)), nil
-}
-
-// inviteQuery adds the version to a link's query when it has one.
-func inviteQuery(q url.Values, inv invite) {
-	if inv.V > 0 {
-		q.Set("v", strconv.Itoa(inv.V))
-	}
 }
