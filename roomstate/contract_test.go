@@ -9,36 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swrooms/swrooms/handlers"
 	"github.com/swrooms/swrooms/roomstate"
 )
 
-// store is what both implementations offer (handlers.RoomStates).
-type store interface {
-	SetLobby(ctx context.Context, room string, on bool) error
-	Knock(ctx context.Context, room string, k roomstate.Knock) (roomstate.KnockResult, error)
-	Lobby(ctx context.Context, room string, now time.Time) (roomstate.Lobby, error)
-	Decide(ctx context.Context, room, id string, d roomstate.Decision, now time.Time) (roomstate.Entry, roomstate.Change, error)
-	AdmitAll(ctx context.Context, room string, closeLobby bool, now time.Time) ([]roomstate.Entry, roomstate.Change, error)
-	EntryState(ctx context.Context, room, id string, now time.Time) (roomstate.EntryState, error)
-	Admission(ctx context.Context, room, guestID, nameKey, id string) (roomstate.Admission, error)
-	Lease(ctx context.Context, room string, l roomstate.Lease, now time.Time) (roomstate.Change, error)
-	EndLease(ctx context.Context, room string, l roomstate.Lease, now time.Time) (roomstate.Change, error)
-	Sweep(ctx context.Context, room string, now time.Time) (roomstate.Change, error)
-	Moderators(ctx context.Context, room string, now time.Time) ([]string, error)
-	TakeSeat(ctx context.Context, room, id string, s roomstate.Seat) error
-	Seat(ctx context.Context, room, id string) (roomstate.Seat, bool, error)
-	SeatIsMember(ctx context.Context, room, id, member string) (bool, error)
-	SeatLeft(ctx context.Context, room, id string) error
-	MemberSeat(ctx context.Context, room, member string) (string, roomstate.Seat, bool, error)
-	Members(ctx context.Context, room string) ([]string, error)
-	Revoked(ctx context.Context, room, id string) (bool, error)
-	RevokeMember(ctx context.Context, room, member, except string, now time.Time) (string, bool, error)
-	Block(ctx context.Context, room string, b roomstate.Block) (roomstate.Blocked, error)
-	InviteVersion(ctx context.Context, room string) (int, error)
-	NewInvite(ctx context.Context, room string, now time.Time) (int, []roomstate.Entry, roomstate.Change, error)
-	Chat(ctx context.Context, room string, p roomstate.Post) (roomstate.Message, error)
-	ChatHistory(ctx context.Context, room string) ([]roomstate.Message, error)
-}
+// store is what both implementations offer: the handlers' interface.
+type store = handlers.RoomStates
 
 var (
 	_ store = (*roomstate.Memory)(nil)

@@ -220,10 +220,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 func TestWaitingGuestsCountsEveryRoom(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	for name, s := range map[string]interface {
-		store
-		WaitingGuests(context.Context) (int, error)
-	}{
+	for name, s := range map[string]store{
 		"memory": roomstate.NewMemory(roomstate.Limits{}),
 		"redis":  roomstate.NewRedis(srv.Open(t), roomstate.Limits{}, roomstate.TTLs{}),
 	} {
