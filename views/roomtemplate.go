@@ -125,8 +125,8 @@ var errWrongRole = errors.New("views: room page rendered with another role's tem
 // it, to w. It uses p's Room, User, InviteURL, InviteExpires and Config
 // (whose CSRF token the layout carries too); the rest comes from
 // CompileRoom. A page whose room or CSRF token holds a character some
-// escaper would change (never a valid room name or a token of ours) is
-// rendered templ's way.
+// escaper would change (never a valid room name or a token of ours), or
+// that has no CSRF token, is rendered templ's way.
 func (t *RoomTemplate) Render(ctx context.Context, w Writer, p RoomPage) error {
 	if p.Role != t.role {
 		return errWrongRole
@@ -180,9 +180,11 @@ func (t *RoomTemplate) writeConfig(w Writer, c IslandConfig) error {
 	return err
 }
 
-// fits reports whether p's values can go into the cut as they are.
+// fits reports whether p's values can go into the cut as they are. An
+// empty CSRF token does not: the layout then leaves hx-headers empty
+// rather than naming an empty token.
 func (t *RoomTemplate) fits(p RoomPage) bool {
-	return plain(p.Room) && plain(p.Config.CSRF) && (p.InviteURL != "") == t.invite
+	return plain(p.Room) && p.Config.CSRF != "" && plain(p.Config.CSRF) && (p.InviteURL != "") == t.invite
 }
 
 // plain reports whether no escaper changes s: HTML's, JSON's and URL

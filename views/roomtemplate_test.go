@@ -98,6 +98,7 @@ func TestRoomTemplateMatchesTempl(t *testing.T) {
 		{"room that escapes: templ's way", testShell, RoleModerator, values{room: `a"b<c`, user: "Ann", csrf: "1.d", inviteURL: "u", expires: "e"}},
 		{"CSRF token that escapes: templ's way", testShell, RoleGuest, values{room: "R", user: "Ann", csrf: `1.&x"`}},
 		{"moderator page without an invite: templ's way", testShell, RoleModerator, values{room: "R", user: "Ann", csrf: "1.e"}},
+		{"no CSRF token: templ's way", testShell, RoleModerator, values{room: "R", user: "Ann", inviteURL: "u", expires: "e"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := viaTempl(t, tc.s, tc.role, tc.v)
@@ -145,6 +146,7 @@ func TestRoomTemplateRefusesAnotherRolesPage(t *testing.T) {
 func FuzzRoomTemplate(f *testing.F) {
 	f.Add("Main_Office", "Ann", "1.abc", "http://x/guest?a=1&b=2", "30 Nov", "sig", int64(17), 0, false)
 	f.Add("a b", "<>&'\"", "1.&", "\u2028", "\xff", "\x00", int64(-1), 2, true)
+	f.Add("R", "Ann", "", "u", "e", "s", int64(1), 0, false) // no CSRF token: hx-headers stays empty
 	mod, guest := compile(f, testShell, RoleModerator), compile(f, testShell, RoleGuest)
 	f.Fuzz(func(t *testing.T, room, user, csrf, inviteURL, expires, sig string, exp int64, v int, guestPage bool) {
 		val := values{room: room, user: user, csrf: csrf, inviteURL: inviteURL, expires: expires}
