@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -59,6 +60,10 @@ const (
 // The markers stand for the values while the page is compiled: lower-case
 // letters and digits, which no escaper changes, and which no page's
 // markup holds otherwise (CompileRoom checks that each one shows up).
+// CompileRoom cuts the page twice, the second time with each marker
+// lengthened by markerTail: a page that uses a value other than as it is
+// (in capitals, by its length) differs outside the markers, and is
+// refused rather than frozen with the marker's variant in it.
 var holeMarkers = [numHoles]string{
 	holeRoom:          "zq7x0roomhole",
 	holeCSRF:          "zq7x1csrfhole",
@@ -68,34 +73,64 @@ var holeMarkers = [numHoles]string{
 	holeConfig:        "zq7x5confighole",
 }
 
+const markerTail = "k9"
+
 // CompileRoom compiles the room page of the role of page(room): page
 // gives the parts that depend only on the role and the room (role, script
 // URLs, tabs, pre-join extra); s gives the layout's constants (sandbox,
 // assets, open hosting). Its title and CSRF token, and the page's room,
 // user, invite and config, are a request's own: RoomTemplate.Render takes
 // them. It fails when a value's marker does not show up in the page, which
-// means the template and this file disagree about where values go.
+// means the template and this file disagree about where values go, or
+// when the page changes otherwise with a value.
 func CompileRoom(s Shell, page func(room string) RoomPage) (*RoomTemplate, error) {
-	p := page(holeMarkers[holeRoom])
-	t := &RoomTemplate{role: p.Role, invite: p.Role == RoleModerator, shell: s, page: page}
-	p.Room = holeMarkers[holeRoom]
-	p.User = holeMarkers[holeUser]
-	if t.invite {
-		p.InviteURL = holeMarkers[holeInviteURL]
-		p.InviteExpires = holeMarkers[holeInviteExpires]
+	role := page(holeMarkers[holeRoom]).Role
+	t := &RoomTemplate{role: role, invite: role == RoleModerator, shell: s, page: page}
+	var err error
+	if t.parts, t.holes, err = t.cut(holeMarkers); err != nil {
+		return nil, err
 	}
-	p.Config = IslandConfig{marker: holeMarkers[holeConfig]}
-	s.Title = holeMarkers[holeRoom]
-	s.CSRFToken = holeMarkers[holeCSRF]
+	var longer [numHoles]string
+	for h, m := range holeMarkers {
+		longer[h] = m + markerTail
+	}
+	parts, holes, err := t.cut(longer)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(parts, t.parts) || !slices.Equal(holes, t.holes) {
+		return nil, fmt.Errorf("compile the %s room page: the page changes with a value other than where the value stands", role)
+	}
+	return t, nil
+}
+
+// cut renders the page of t's role with markers standing for a request's
+// values and cuts it at them: the constant runs, and the value between
+// each two.
+func (t *RoomTemplate) cut(markers [numHoles]string) (parts []string, holes []hole, err error) {
+	p := t.page(markers[holeRoom])
+	if p.Role != t.role {
+		return nil, nil, fmt.Errorf("compile the %s room page: the page's role changes with the room", t.role)
+	}
+	p.Room = markers[holeRoom]
+	p.User = markers[holeUser]
+	if t.invite {
+		p.InviteURL = markers[holeInviteURL]
+		p.InviteExpires = markers[holeInviteExpires]
+	}
+	p.Config = IslandConfig{marker: markers[holeConfig]}
+	s := t.shell
+	s.Title = markers[holeRoom]
+	s.CSRFToken = markers[holeCSRF]
 	var b strings.Builder
 	if err := Layout(s, Room(p)).Render(context.Background(), &b); err != nil {
-		return nil, fmt.Errorf("compile the %s room page: %w", p.Role, err)
+		return nil, nil, fmt.Errorf("compile the %s room page: %w", t.role, err)
 	}
 	out := b.String()
 	var seen [numHoles]bool
 	for {
 		at, which := -1, hole(0)
-		for h, m := range holeMarkers {
+		for h, m := range markers {
 			if i := strings.Index(out, m); i >= 0 && (at < 0 || i < at) {
 				at, which = i, hole(h)
 			}
@@ -103,19 +138,19 @@ func CompileRoom(s Shell, page func(room string) RoomPage) (*RoomTemplate, error
 		if at < 0 {
 			break
 		}
-		t.parts = append(t.parts, out[:at])
-		t.holes = append(t.holes, which)
+		parts = append(parts, out[:at])
+		holes = append(holes, which)
 		seen[which] = true
-		out = out[at+len(holeMarkers[which]):]
+		out = out[at+len(markers[which]):]
 	}
-	t.parts = append(t.parts, out)
+	parts = append(parts, out)
 	for h, ok := range seen {
 		inviteHole := hole(h) == holeInviteURL || hole(h) == holeInviteExpires
 		if !ok && (!inviteHole || t.invite) {
-			return nil, fmt.Errorf("compile the %s room page: value %d (%s) is not in the page", p.Role, h, holeMarkers[h])
+			return nil, nil, fmt.Errorf("compile the %s room page: value %d (%s) is not in the page", t.role, h, markers[h])
 		}
 	}
-	return t, nil
+	return parts, holes, nil
 }
 
 // errWrongRole is a page rendered with another role's template: a bug.

@@ -215,3 +215,26 @@ func BenchmarkRoomPage(b *testing.B) {
 		}
 	})
 }
+
+// TestCompileRoomRefusesAPageThatTransformsItsValues: a page that uses a
+// value in a way the cut cannot follow (here the room in capitals, which
+// no marker matches) would freeze the marker's transform into every page;
+// CompileRoom refuses it, and the handlers render that role templ's way.
+func TestCompileRoomRefusesAPageThatTransformsItsValues(t *testing.T) {
+	for name, page := range map[string]func(room string) RoomPage{
+		"room in capitals": func(room string) RoomPage {
+			p := testRoomPage(RoleModerator)(room)
+			p.IslandURL += "#" + strings.ToUpper(room)
+			return p
+		},
+		"room's length": func(room string) RoomPage {
+			p := testRoomPage(RoleGuest)(room)
+			p.SDKURL += "?n=" + strings.Repeat("x", len(room))
+			return p
+		},
+	} {
+		if _, err := CompileRoom(testShell, page); err == nil {
+			t.Errorf("%s: got the page compiled, want an error", name)
+		}
+	}
+}
