@@ -59,10 +59,12 @@ func (c *Client) CreateRoomToken(ctx context.Context, p RoomTokenParams) (string
 	return out.Token, nil
 }
 
-// appendJSON appends p as encoding/json encodes it, field for field and
-// omitempty as tagged (TestRoomTokenParamsJSON holds it to that), without
-// reflection: every join sends one. Meta, a map of anything, is left to
-// encoding/json.
+// appendJSON appends p as the JSON value encoding/json makes of it, field
+// for field and omitempty as tagged (FuzzRoomTokenParamsJSON holds it to
+// that), without reflection: every join sends one. Strings are quoted by
+// jsontext, which leaves <, > and & as they are (encoding/json escapes
+// them): the same value for SignalWire, not the same bytes. Meta, a map
+// of anything, is left to encoding/json.
 func (p RoomTokenParams) appendJSON(b []byte) ([]byte, bool) {
 	if len(p.Meta) > 0 {
 		return b, false

@@ -16,7 +16,7 @@ import (
 )
 
 // layoutNames are SignalWire's layout ids in words people use. The page
-// hands the same table to the island (writeConfigJSON), so the picker the
+// hands the same table to the island (appendConfigJSON), so the picker the
 // island fills and the server's "Layout:" line say the same thing.
 var layoutNames = map[string]string{
 	"grid-responsive":        "Grid",
