@@ -238,3 +238,26 @@ func TestCompileRoomRefusesAPageThatTransformsItsValues(t *testing.T) {
 		}
 	}
 }
+
+// TestRoomTemplateEveryByte: a room or a CSRF token holding any one byte,
+// on each page: the page is templ's, whether the byte goes into the cut
+// as it is (plain) or the page falls back to templ. A byte let into plain
+// that some escaper changes fails here.
+func TestRoomTemplateEveryByte(t *testing.T) {
+	mod, guest := compile(t, testShell, RoleModerator), compile(t, testShell, RoleGuest)
+	for b := range 256 {
+		s := "a" + string([]byte{byte(b)}) + "b"
+		for _, v := range []values{
+			{room: s, user: "Ann", csrf: "1.a", inviteURL: "u", expires: "e"},
+			{room: "R", user: "Ann", csrf: s, inviteURL: "u", expires: "e"},
+		} {
+			if got, want := viaTemplate(t, mod, RoleModerator, v), viaTempl(t, testShell, RoleModerator, v); got != want {
+				t.Errorf("moderator page, room %q, token %q: differs from templ's at byte %d", v.room, v.csrf, diffAt(got, want))
+			}
+			v.invite = &Invite{Room: v.room, Exp: 1, Sig: "s"}
+			if got, want := viaTemplate(t, guest, RoleGuest, v), viaTempl(t, testShell, RoleGuest, v); got != want {
+				t.Errorf("guest page, room %q, token %q: differs from templ's at byte %d", v.room, v.csrf, diffAt(got, want))
+			}
+		}
+	}
+}
