@@ -56,17 +56,22 @@ func appendPart(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// strictSig decodes signatures (equalSig); read only.
+var strictSig = base64.RawURLEncoding.Strict()
+
 // appendSig appends the base64url form of a signature.
 func appendSig(b []byte, sum *[macSize]byte) []byte {
 	return base64.RawURLEncoding.AppendEncode(b, sum[:])
 }
 
 // equalSig compares the base64url signature sig with sum in constant time.
+// Strict decoding: the last character's two unused bits must be zero, so
+// that a signature, and a sealed value, has one spelling.
 func equalSig(sig string, sum *[macSize]byte) bool {
 	var got [macSize + 3]byte // DecodedLen(43) rounds up
 	if len(sig) != base64.RawURLEncoding.EncodedLen(macSize) {
 		return false
 	}
-	n, err := base64.RawURLEncoding.Decode(got[:], []byte(sig))
+	n, err := strictSig.Decode(got[:], []byte(sig))
 	return err == nil && hmac.Equal(got[:n], sum[:])
 }
