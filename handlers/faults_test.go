@@ -79,14 +79,14 @@ func TestSignalWireFaultsGiveClearAnswers(t *testing.T) {
 func TestLiveRoomsServeTheLastListWhileRefreshing(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	e := newEnvClient(t, clk.now, nil, func(c *handlers.Config) { c.LiveRoomsInterval = 5 * time.Second; c.SignalWireTimeout = 5 * time.Second })
+	e := newEnvClient(t, clk.Now, nil, func(c *handlers.Config) { c.LiveRoomsInterval = 5 * time.Second; c.SignalWireTimeout = 5 * time.Second })
 	e.host("Live", "Ann")
 	e.fake.SeedRoomSession(swtest.RoomSession{Name: "Live", DisplayName: "Live", Status: "in-progress", StartTime: time.Now()})
 	if _, doc := e.get("/rooms/live", "HX-Request", "true"); testid(doc, "live-room").Length() != 1 {
 		t.Fatalf("got no live room on the first poll")
 	}
 	e.fake.Fail("GET", "/room_sessions", swtest.Fault{Delay: 2 * time.Second})
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	e.fake.ResetCalls()
 	start := time.Now()
 	for i := 0; i < 5; i++ {

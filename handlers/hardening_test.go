@@ -11,36 +11,19 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/swrooms/swrooms/handlers"
+	"github.com/swrooms/swrooms/internal/fakeclock"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
 	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
-// clock is a test clock that moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// It starts at the real time: cookie jars expire cookies by the real clock.
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Second)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a test clock that moves only when told to. It starts at the
+// real time: cookie jars expire cookies by the real clock.
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Now().Truncate(time.Second)) }
 
 // newEnvClient is newEnvClock with options for the SignalWire client, for
 // tests of the client's budget and faults.
@@ -200,15 +183,15 @@ func TestSignalWireCallBudgetAnswers503WithRetryAfter(t *testing.T) {
 func TestPagesWorkTwelveHoursFromRender(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	e := newEnvClient(t, clk.now, nil)
+	e := newEnvClient(t, clk.Now, nil)
 	e.host("Long", "Ann")
 	inv := guestInvite(t, e, "Long")
 	guest := e.another()
 
-	clk.advance(11 * time.Hour)
+	clk.Advance(11 * time.Hour)
 	e.get("/rooms/Long?user=Ann") // the moderator page, rendered now
 	guest.get("/guest?" + inv.Encode())
-	clk.advance(12*time.Hour - time.Minute)
+	clk.Advance(12*time.Hour - time.Minute)
 
 	if resp, a := e.token("Long", map[string]any{"user": "Ann"}); resp.StatusCode != http.StatusOK || a.Role != "moderator" {
 		t.Errorf("moderator rejoin 12 h after render: got %d %q, want a moderator token", resp.StatusCode, a.Error)
@@ -225,7 +208,7 @@ func TestPagesWorkTwelveHoursFromRender(t *testing.T) {
 		t.Errorf("got %d with the first tab's token after another tab opened, want 200", resp.StatusCode)
 	}
 	// A page's token does not outlive its documented limit (24 h).
-	clk.advance(12*time.Hour + 2*time.Minute)
+	clk.Advance(12*time.Hour + 2*time.Minute)
 	if resp, _ := guest.token("Long", map[string]any{"user": "Bea", "invite": inviteBody(inv)}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("got %d for a page rendered over 24 h ago, want 403", resp.StatusCode)
 	}
@@ -234,19 +217,19 @@ func TestPagesWorkTwelveHoursFromRender(t *testing.T) {
 func TestHostSessionsEndAfterSevenDays(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	e := newEnvClient(t, clk.now, nil, func(c *handlers.Config) { c.OpenHosting = false; c.HostPasscode = "open-sesame" })
+	e := newEnvClient(t, clk.Now, nil, func(c *handlers.Config) { c.OpenHosting = false; c.HostPasscode = "open-sesame" })
 	e.host("Week", "Ann")
 	for i := 0; i < 6; i++ { // used every day: renewed
-		clk.advance(23 * time.Hour)
+		clk.Advance(23 * time.Hour)
 		if resp, _ := e.get("/rooms/Week"); resp.StatusCode != http.StatusOK {
 			t.Fatalf("day %d: got %d, want the room page", i+1, resp.StatusCode)
 		}
 	}
-	clk.advance(12 * time.Hour) // 6 d 6 h: renewed up to the 7-day limit, no further
+	clk.Advance(12 * time.Hour) // 6 d 6 h: renewed up to the 7-day limit, no further
 	if resp, _ := e.get("/rooms/Week"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("6 d 6 h: got %d, want the room page", resp.StatusCode)
 	}
-	clk.advance(7 * time.Hour) // 6 d 13 h: less than a page's life left
+	clk.Advance(7 * time.Hour) // 6 d 13 h: less than a page's life left
 	if resp, _ := e.get("/rooms/Week"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("got %d for a page that could not last 12 h, want 403", resp.StatusCode)
 	}
@@ -256,7 +239,7 @@ func TestHostSessionsEndAfterSevenDays(t *testing.T) {
 	if resp, _ := e.token("Week", map[string]any{"user": "Ann"}); resp.StatusCode != http.StatusOK {
 		t.Errorf("got %d for a token from the page rendered 7 h ago, want 200", resp.StatusCode)
 	}
-	clk.advance(11*time.Hour + time.Minute) // past 7 days
+	clk.Advance(11*time.Hour + time.Minute) // past 7 days
 	if resp, _ := e.token("Week", map[string]any{"user": "Ann"}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("got %d for a token after 7 days, want 403", resp.StatusCode)
 	}

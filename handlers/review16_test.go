@@ -150,7 +150,7 @@ func knockFrom(t *testing.T, e *testEnv, inv url.Values, name, addr string) int 
 func TestAKnockFloodFromOneAddressDoesNotLockOthersOut(t *testing.T) {
 	t.Parallel()
 	clock := newClock()
-	e := newEnvClock(t, clock.now, openHosting, behindProxy, longGrace, func(c *handlers.Config) { c.Limits.JoinsPerAddress = 20 })
+	e := newEnvClock(t, clock.Now, openHosting, behindProxy, longGrace, func(c *handlers.Config) { c.Limits.JoinsPerAddress = 20 })
 	inv := hostLobby(t, e, "Flood")
 	refused := 0
 	for i := range 320 {
@@ -164,7 +164,7 @@ func TestAKnockFloodFromOneAddressDoesNotLockOthersOut(t *testing.T) {
 		t.Errorf("got %d knocks refused from one address, want 300 of 320", refused)
 	}
 	// A minute on, the address may knock again, but holds its share already.
-	clock.advance(time.Minute)
+	clock.Advance(time.Minute)
 	if code := knockFrom(t, e, inv, "Bot", "198.51.100.1"); code != http.StatusTooManyRequests {
 		t.Errorf("a knock past the address's share of the lobby: got %d, want 429", code)
 	}
