@@ -127,7 +127,7 @@ func (f *fixture) chat(seat, text string, now time.Time) (roomstate.Message, err
 // runContract runs the contract against the stores open makes; each test
 // gets a room of its own.
 func runContract(t *testing.T, open func(t *testing.T, lim roomstate.Limits) store) {
-	small := roomstate.Limits{Lobby: 4, Decided: 3, Blocked: 4, Seats: 4, Revoked: 2, Chat: 3, Leases: 3}
+	small := roomstate.Limits{Lobby: 4, Decided: 3, Blocked: 4, Seats: 4, Revoked: 2, Chat: 3, Leases: 3, HolderLeases: 2}
 	for _, tc := range contract {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -140,6 +140,16 @@ var contract = []struct {
 	name string
 	run  func(f *fixture)
 }{
+	{"one holder's many streams cannot push the host's presence out", func(f *fixture) {
+		f.lease(roomstate.LeaseModerator, "m1", "s1", t0, at(20*time.Second))
+		for i := range 6 {
+			f.lease(roomstate.LeaseLobby, "e1", fmt.Sprintf("t%d", i), t0, at(25*time.Second))
+		}
+		mods, err := f.s.Moderators(f.ctx, f.room, at(time.Second))
+		if err != nil || len(mods) != 1 || mods[0] != "m1" {
+			f.t.Fatalf("moderators after one entry opened 6 streams: %v %v, want m1 still present", mods, err)
+		}
+	}},
 	{"rooms are apart whatever their names", func(f *fixture) {
 		names := []string{f.room, f.room + "}:chat", "{" + f.room + "}", "{" + f.room + "}:chat", f.room + ":chat", f.room + "*", f.room + "\n", f.room + "%3A"}
 		for i, room := range names {

@@ -289,14 +289,29 @@ func (m *Memory) Lease(_ context.Context, name string, l Lease, now time.Time) (
 	r := m.room(name)
 	defer r.mu.Unlock()
 	key := l.Kind + "|" + l.ID + "|" + l.Stream
-	if _, ok := r.leases[key]; !ok && len(r.leases) >= m.lim.Leases {
-		first := ""
+	if _, ok := r.leases[key]; !ok {
+		// The holder's own soonest-ending stream gives way first.
+		own, first := 0, ""
 		for k, v := range r.leases {
-			if first == "" || v.until < r.leases[first].until {
-				first = k
+			if v.kind == l.Kind && v.id == l.ID {
+				own++
+				if first == "" || v.until < r.leases[first].until || (v.until == r.leases[first].until && k < first) {
+					first = k
+				}
 			}
 		}
-		delete(r.leases, first)
+		switch {
+		case own >= m.lim.HolderLeases:
+			delete(r.leases, first)
+		case len(r.leases) >= m.lim.Leases:
+			first = ""
+			for k, v := range r.leases {
+				if first == "" || v.until < r.leases[first].until {
+					first = k
+				}
+			}
+			delete(r.leases, first)
+		}
 	}
 	r.leases[key] = lease{kind: l.Kind, id: l.ID, until: ms(l.Until)}
 	return r.sweep(ms(now)), nil

@@ -235,7 +235,7 @@ func (s *Redis) Admission(ctx context.Context, room, guestID, nameKey, id string
 
 // Lease: see Memory.Lease.
 func (s *Redis) Lease(ctx context.Context, room string, l Lease, now time.Time) (Change, error) {
-	return s.change(ctx, room, "lease", ms(now), l.Kind, l.ID, l.Stream, ms(l.Until))
+	return s.change(ctx, room, "lease", ms(now), l.Kind, l.ID, l.Stream, ms(l.Until), s.lim.HolderLeases)
 }
 
 // EndLease: see Memory.EndLease.

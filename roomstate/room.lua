@@ -216,11 +216,24 @@ function OPS.admission()
 end
 
 function OPS.lease()
-  local now, kind, id, stream, till = tonumber(arg(1)), arg(2), arg(3), arg(4), tonumber(arg(5))
+  local now, kind, id, stream, till, per = tonumber(arg(1)), arg(2), arg(3), arg(4), tonumber(arg(5)), tonumber(arg(6))
   local m = kind .. '|' .. id .. '|' .. stream
   redis.call('ZREMRANGEBYSCORE', LEASES, '-inf', now)
-  if not redis.call('ZSCORE', LEASES, m) and redis.call('ZCARD', LEASES) >= LIM.leases then
-    redis.call('ZPOPMIN', LEASES)
+  if not redis.call('ZSCORE', LEASES, m) then
+    -- The holder's own soonest-ending stream gives way first (in score
+    -- order, so the first of its members found is that one).
+    local prefix, own, first = kind .. '|' .. id .. '|', 0, nil
+    for _, o in ipairs(redis.call('ZRANGE', LEASES, 0, -1)) do
+      if string.sub(o, 1, #prefix) == prefix then
+        own = own + 1
+        first = first or o
+      end
+    end
+    if own >= per then
+      redis.call('ZREM', LEASES, first)
+    elseif redis.call('ZCARD', LEASES) >= LIM.leases then
+      redis.call('ZPOPMIN', LEASES)
+    end
   end
   redis.call('ZADD', LEASES, till, m)
   keep(LEASES, till - now)

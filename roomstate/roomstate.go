@@ -262,6 +262,12 @@ type Limits struct {
 	Revoked int // removed seats remembered, oldest forgotten first (2,000)
 	Chat    int // chat messages kept (200)
 	Leases  int // open streams with presence (4,000)
+	// HolderLeases bounds the open streams with presence of one seat or
+	// lobby entry (4: a page and the reconnects of a flaky network): its
+	// next stream ends the presence of its own soonest-ending one, so that
+	// one ticket opening thousands of streams cannot push the host's
+	// presence or other guests' places out past Leases.
+	HolderLeases int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -278,6 +284,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.Revoked, 2_000)
 	def(&l.Chat, 200)
 	def(&l.Leases, 4_000)
+	def(&l.HolderLeases, 4)
 	return l
 }
 
