@@ -27,7 +27,7 @@ type seatRecord struct {
 	SelfID   string         `json:"i,omitzero"`
 	Members  []memberRecord `json:"m,omitzero"`
 	Layout   string         `json:"y,omitzero"`
-	Room     uint8          `json:"o,omitzero"` // room flags, see roomFlags
+	Room     uint8          `json:"o,omitzero"` // flagLocked, flagRecording, flagHideVideoMuted
 	Left     bool           `json:"l,omitzero"`
 	Version  uint64         `json:"v"`
 	Tick     uint64         `json:"t,omitzero"`
@@ -40,7 +40,7 @@ type memberRecord struct {
 	Name     string `json:"n,omitzero"`
 	Type     string `json:"t,omitzero"` // "" for TypeMember
 	ParentID string `json:"p,omitzero"`
-	Flags    uint8  `json:"f,omitzero"` // see memberFlags
+	Flags    uint8  `json:"f,omitzero"` // flagAudioMuted to flagHandRaised
 	HandTick uint64 `json:"h,omitzero"`
 	HandAt   int64  `json:"a,omitzero"` // Unix nanoseconds
 	JoinedAt int64  `json:"j,omitzero"`
