@@ -81,12 +81,7 @@ func (m *Memory) Publish(roomName string, ev Event) (Event, error) {
 	}
 	r.ring = append(r.ring, ev)
 	for s := range r.subs {
-		if !s.wants(ev.Target) {
-			continue
-		}
-		select {
-		case s.ch <- ev:
-		default:
+		if s.wants(ev.Target) && !s.offer(ev) {
 			r.drop(s)
 		}
 	}

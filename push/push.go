@@ -101,6 +101,17 @@ func (s *subscriber) wants(target string) bool {
 	return false
 }
 
+// offer hands ev to s without waiting; false means s's buffer is full,
+// and the caller cuts s off rather than slow the others.
+func (s *subscriber) offer(ev Event) bool {
+	select {
+	case s.ch <- ev:
+		return true
+	default:
+		return false
+	}
+}
+
 // end closes s's channel once.
 func (s *subscriber) end() {
 	if !s.done {

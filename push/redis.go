@@ -318,9 +318,7 @@ func (b *Redis) activate(r *redisRoom, s *redisSub, newest streamID) {
 		if !newest.less(h.id) || s.done {
 			continue
 		}
-		select {
-		case s.ch <- h.ev:
-		default:
+		if !s.offer(h.ev) {
 			b.drop(r, s) // the room already outran its buffer
 		}
 	}
@@ -516,9 +514,7 @@ func (b *Redis) deliver(rooms map[string]*redisRoom, res []redis.XStream) {
 					b.drop(r, s)
 				case !s.from.less(id):
 				default:
-					select {
-					case s.ch <- ev:
-					default:
+					if !s.offer(ev) {
 						b.drop(r, s)
 					}
 				}
