@@ -309,9 +309,6 @@ type stores struct {
 	rooms      handlers.RoomStates
 }
 
-// buildStores builds the stores: rdb is nil without REDIS_URL. The Redis
-// implementations are chosen here when rdb is set; until they exist,
-// every store is the memory one.
 // broker is the push channel as main holds it: the handlers' Broker, and
 // Close at shutdown.
 type broker interface {
@@ -319,6 +316,9 @@ type broker interface {
 	Close()
 }
 
+// buildStores builds the stores: rdb is nil without REDIS_URL. With rdb
+// every store is the Redis one; without it, the memory ones (nil
+// limiters, knownRooms and rooms: the handlers keep their own).
 func buildStores(cfg config, rdb *redis.Client, log *slog.Logger) stores {
 	lim := roster.Limits{RoomCapacity: cfg.MaxMembers, MaxBytes: int64(cfg.RosterMemoryMB) << 20}
 	if rdb != nil {

@@ -98,21 +98,19 @@ func (h *Handlers) hostRoom(c *fiber.Ctx) error {
 // valid invite, or a 403 page. It never creates a room.
 func (h *Handlers) guestRoom(c *fiber.Ctx) error {
 	inv, ok := h.sign.checkInviteV(c.Query("room"), c.Query("exp"), c.Query("sig"), c.Query("v"), h.now())
-	if ok {
-		current, err := h.inviteVersion(c.UserContext(), inv.Room)
-		if err != nil {
-			return err
-		}
-		if inv.V < current {
-			return inviteReplaced()
-		}
-	}
 	if !ok {
 		msg := "This invite link is not valid or has expired. Ask the host for a new invite link."
 		if h.cfg.Sandbox {
 			msg += " In sandbox mode the app makes a new secret key every time it starts, so a restart ends invite links."
 		}
 		return forbidden(msg, "", "")
+	}
+	current, err := h.inviteVersion(c.UserContext(), inv.Room)
+	if err != nil {
+		return err
+	}
+	if inv.V < current {
+		return inviteReplaced()
 	}
 	h.guestID(c) // the browser's identity, which a block names
 	user, _ := normalizeUser(c.Query("user"))

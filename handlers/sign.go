@@ -299,12 +299,8 @@ func stale(exp, fresh int64) bool {
 	return fresh-exp > int64(renewSlack/time.Second)
 }
 
-// renewHostSession renews a used session's cookie, unless it was renewed
+// renewHostSessionAt renews a used session's cookie, unless it was renewed
 // within renewSlack (or has reached hostMaxAge, where it cannot grow).
-func (h *Handlers) renewHostSession(c *fiber.Ctx, hs hostSession) {
-	h.renewHostSessionAt(c, hs, h.now())
-}
-
 func (h *Handlers) renewHostSessionAt(c *fiber.Ctx, hs hostSession, now time.Time) {
 	if stale(hs.Exp, hs.renewed(now).Exp) {
 		h.setHostSessionAt(c, hs, now)

@@ -57,8 +57,7 @@ type Client struct {
 	baseURL     string   // base.String() without a trailing slash, for joining paths
 	tokensURL   *url.URL // POST /room_tokens, parsed once: every join asks it
 	space       string   // host of base, for log lines and messages
-	creds       credentials
-	headers     headers // holds creds' header too: never printed (see String)
+	headers     headers  // holds the Authorization header: never printed (see String)
 	http        *http.Client
 	timeout     time.Duration
 	maxAttempts int
@@ -72,15 +71,6 @@ type Client struct {
 
 	baseOverride string // set by WithBaseURL, parsed by NewClient
 }
-
-// credentials holds the Authorization header that the project key and API
-// token make, encoded once rather than on every call. Its String and
-// GoString methods redact, so that printing a value that embeds it shows
-// no secret.
-type credentials struct{ header string }
-
-func (credentials) String() string   { return "[redacted]" }
-func (credentials) GoString() string { return "[redacted]" }
 
 // String describes the client without its credentials; it exists so that
 // fmt's %v and %+v never print the API token held inside.
@@ -243,8 +233,8 @@ func NewClient(space, projectKey, token string, opts ...Option) (*Client, error)
 	if hasControl(token) || strings.TrimSpace(token) != token {
 		return nil, errors.New("signalwire: API token contains spaces or control characters")
 	}
-	c.creds = credentials{header: "Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token))}
-	c.headers = newHeaders(c.creds.header)
+	// Encoded once rather than on every call.
+	c.headers = newHeaders("Basic " + base64.StdEncoding.EncodeToString([]byte(projectKey+":"+token)))
 
 	var err error
 	if c.baseOverride != "" {
@@ -397,8 +387,12 @@ func (c *Client) newRequest(method string, u *url.URL, body any) (*http.Request,
 
 // headers are every request's headers, made once: auth (as
 // req.SetBasicAuth would set it), Accept and User-Agent, and for a request
-// with a body its Content-Type.
+// with a body its Content-Type. Its String and GoString methods redact, so
+// that printing a value that embeds it shows no secret.
 type headers struct{ get, send http.Header }
+
+func (headers) String() string   { return "[redacted]" }
+func (headers) GoString() string { return "[redacted]" }
 
 func newHeaders(auth string) headers {
 	h := headers{get: http.Header{}}
