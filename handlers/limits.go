@@ -133,25 +133,14 @@ func (h *Handlers) limitKnocks(addrs clientAddrs) fiber.Handler {
 	}
 }
 
-// limitJoinsPerAddress is middleware for "POST /rooms/:room/token": it
-// counts every request, refused ones too, under the client's address.
-func (h *Handlers) limitJoinsPerAddress(addrs clientAddrs) fiber.Handler {
+// limitJoinsPerAddress is middleware that counts every request, refused
+// ones too, under the client's address in budget: joins.perAddress for
+// "POST /rooms/:room/token", and joins.joinFailures for "POST
+// /rooms/:room/join-failed" (each report costs a SignalWire lookup, and a
+// page makes one per join).
+func limitJoinsPerAddress(addrs clientAddrs, budget Limiter) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if wait, ok, err := h.joins.perAddress.Take(c.UserContext(), addrs.key(c)); err != nil {
-			return err
-		} else if !ok {
-			return joinsRefused(wait, "Too many join attempts from your address. Wait a minute, then click Join again.")
-		}
-		return c.Next()
-	}
-}
-
-// limitJoinFailures is middleware for "POST /rooms/:room/join-failed": each
-// report costs a SignalWire lookup, and a page makes one per join, so
-// reports are counted per address.
-func (h *Handlers) limitJoinFailures(addrs clientAddrs) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if wait, ok, err := h.joins.joinFailures.Take(c.UserContext(), addrs.key(c)); err != nil {
+		if wait, ok, err := budget.Take(c.UserContext(), addrs.key(c)); err != nil {
 			return err
 		} else if !ok {
 			return joinsRefused(wait, "Too many join attempts from your address. Wait a minute, then click Join again.")

@@ -148,18 +148,18 @@ func (h *Handlers) signalStatus(room, id string) error {
 	return h.send(room, push.Event{Target: targetLobby(id), Name: evLobbyStatus})
 }
 
-// signalDecided tells the pages of decided entries, and the moderators
-// when there were any.
-func (h *Handlers) signalDecided(room string, es []roomstate.Entry) error {
+// signalDecided tells the pages of decided entries, and the room what the
+// operation's sweep changed (announce); the moderators hear once that the
+// lobby changed, whether by the decisions or the sweep: each signal costs
+// every moderator stream a read of the lobby.
+func (h *Handlers) signalDecided(ctx context.Context, room string, es []roomstate.Entry, ch roomstate.Change) error {
 	for _, e := range es {
 		if err := h.signalStatus(room, e.ID); err != nil {
 			return err
 		}
 	}
-	if len(es) == 0 {
-		return nil
-	}
-	return h.signalLobby(room)
+	ch.Lobby = ch.Lobby || len(es) > 0
+	return h.announce(ctx, room, ch)
 }
 
 // roomSeat authorises a page in the call: a seat credential (X-Seat) of
@@ -217,13 +217,9 @@ func (h *Handlers) lobbyAction(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("lobby %s: %w", c.Params("action"), err)
 	}
-	if err := h.signalDecided(room, decided); err != nil {
-		return err
-	}
-	if err := h.announce(ctx, room, ch); err != nil {
-		return err
-	}
-	if err := h.signalLobby(room); err != nil {
+	// Every action changes the lobby (or "on" may): its moderators hear.
+	ch.Lobby = true
+	if err := h.signalDecided(ctx, room, decided, ch); err != nil {
 		return err
 	}
 	l, err := h.rooms.Lobby(ctx, room, h.wall())

@@ -70,10 +70,7 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if err := h.signalDecided(room, done.Denied); err != nil {
-		return err
-	}
-	if err := h.announce(ctx, room, done.Change); err != nil {
+	if err := h.signalDecided(ctx, room, done.Denied, done.Change); err != nil {
 		return err
 	}
 	h.log.InfoContext(c.UserContext(), "blocked", "room", room, "member", member)
@@ -99,10 +96,7 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("new invite for %q: %w", room, err)
 	}
-	if err := h.signalDecided(room, denied); err != nil {
-		return err
-	}
-	if err := h.announce(ctx, room, ch); err != nil {
+	if err := h.signalDecided(ctx, room, denied, ch); err != nil {
 		return err
 	}
 	h.log.InfoContext(c.UserContext(), "invite replaced", "room", room)

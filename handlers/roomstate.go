@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode"
 
-	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/swrooms/swrooms/push"
@@ -128,14 +127,6 @@ func foldRune(r rune) rune {
 		m = min(m, f)
 	}
 	return m
-}
-
-func mustLRUOf[K comparable, V any](n int) *lru.Cache[K, V] {
-	c, err := lru.New[K, V](n)
-	if err != nil {
-		panic(err) // only for a size below 1
-	}
-	return c
 }
 
 // evEnd is an internal event, never written to a page: the streams of the

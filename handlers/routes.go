@@ -118,9 +118,9 @@ func NewApp(h *Handlers) *fiber.App {
 	// the address, never on a cookie, which any GET renews; sized so that
 	// an office behind one NAT still joins (JOINS_PER_ADDRESS). The room's
 	// budget is charged inside, once the join is authorised.
-	app.Post("/rooms/:room/token", h.limitJoinsPerAddress(addrs), h.roomToken)
+	app.Post("/rooms/:room/token", limitJoinsPerAddress(addrs, h.joins.perAddress), h.roomToken)
 	app.Post("/rooms/:room/events", h.roomEvents)
-	app.Post("/rooms/:room/join-failed", h.limitJoinFailures(addrs), h.joinFailed)
+	app.Post("/rooms/:room/join-failed", limitJoinsPerAddress(addrs, h.joins.joinFailures), h.joinFailed)
 	app.Get("/rooms/:room/gone", h.roomGone)
 	// Whether this server still honours the page's seat (seat.go).
 	app.Get("/rooms/:room/seat", h.seatCheck)

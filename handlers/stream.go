@@ -148,13 +148,14 @@ func (h *Handlers) openStream(ctx context.Context, t streamTicket, last string) 
 
 func (s *openedStream) open(ctx context.Context, snapshot bool) error {
 	h, t := s.h, s.t
-	now := h.wall()
+	var entry roomstate.EntryState
 	if t.Kind == streamLobby {
-		st, err := h.rooms.EntryState(ctx, t.Room, t.ID, now)
+		var err error
+		entry, err = h.rooms.EntryState(ctx, t.Room, t.ID, h.wall())
 		if err != nil {
 			return fmt.Errorf("lobby entry in %q: %w", t.Room, err)
 		}
-		if st.Decision == "" && !st.Waiting {
+		if entry.Decision == "" && !entry.Waiting {
 			return &userError{status: fiber.StatusGone, title: "Not in the lobby", message: "You are no longer waiting in the lobby. Press Join to knock again."}
 		}
 		s.lease = &roomstate.Lease{Kind: roomstate.LeaseLobby, ID: t.ID}
@@ -171,7 +172,7 @@ func (s *openedStream) open(ctx context.Context, snapshot bool) error {
 		}
 	}
 	if snapshot {
-		first, err := s.snapshot(ctx)
+		first, err := s.snapshot(ctx, entry)
 		if err != nil {
 			return err
 		}
@@ -187,20 +188,17 @@ func (s *openedStream) open(ctx context.Context, snapshot bool) error {
 	return nil
 }
 
-// snapshot renders the state a stream starts from. The events carry the
+// snapshot renders the state a stream starts from; entry is a lobby
+// stream's entry as open read it (after subscribing). The events carry the
 // room's last event ID, so a reconnect replays from there.
-func (s *openedStream) snapshot(ctx context.Context) ([]push.Event, error) {
+func (s *openedStream) snapshot(ctx context.Context, entry roomstate.EntryState) ([]push.Event, error) {
 	h, t := s.h, s.t
 	var evs []push.Event
 	add := func(name string, c templ.Component) {
 		evs = append(evs, push.Event{ID: s.sub.LastID, Name: name, Data: renderString(ctx, c)})
 	}
 	if t.Kind == streamLobby {
-		st, err := h.rooms.EntryState(ctx, t.Room, t.ID, h.wall())
-		if err != nil {
-			return nil, fmt.Errorf("lobby entry in %q: %w", t.Room, err)
-		}
-		add(evLobbyStatus, views.LobbyStatus(lobbyStatus(t.Room, st)))
+		add(evLobbyStatus, views.LobbyStatus(lobbyStatus(t.Room, entry)))
 		return evs, nil
 	}
 	chat, err := h.rooms.ChatHistory(ctx, t.Room)

@@ -149,6 +149,23 @@ func (r *room) revoke(lim Limits, id string) {
 	r.seatLeft(id)
 }
 
+// soonest is the key of the lease ending first among those pick selects,
+// ties to the smaller key (Redis's order of equal scores), and how many
+// pick selects.
+func (r *room) soonest(pick func(lease) bool) (string, int) {
+	first, n := "", 0
+	for k, v := range r.leases {
+		if !pick(v) {
+			continue
+		}
+		n++
+		if f := r.leases[first]; first == "" || v.until < f.until || (v.until == f.until && k < first) {
+			first = k
+		}
+	}
+	return first, n
+}
+
 // decide takes the entries for which pick is true off the waiting list
 // with the decision it gives.
 func (r *room) decide(lim Limits, pick func(*entry) (Decision, bool)) []Entry {
@@ -291,25 +308,12 @@ func (m *Memory) Lease(_ context.Context, name string, l Lease, now time.Time) (
 	key := l.Kind + "|" + l.ID + "|" + l.Stream
 	if _, ok := r.leases[key]; !ok {
 		// The holder's own soonest-ending stream gives way first.
-		own, first := 0, ""
-		for k, v := range r.leases {
-			if v.kind == l.Kind && v.id == l.ID {
-				own++
-				if first == "" || v.until < r.leases[first].until || (v.until == r.leases[first].until && k < first) {
-					first = k
-				}
-			}
-		}
-		switch {
-		case own >= m.lim.HolderLeases:
+		own := func(v lease) bool { return v.kind == l.Kind && v.id == l.ID }
+		switch first, n := r.soonest(own); {
+		case n >= m.lim.HolderLeases:
 			delete(r.leases, first)
 		case len(r.leases) >= m.lim.Leases:
-			first = ""
-			for k, v := range r.leases {
-				if first == "" || v.until < r.leases[first].until {
-					first = k
-				}
-			}
+			first, _ = r.soonest(func(lease) bool { return true })
 			delete(r.leases, first)
 		}
 	}

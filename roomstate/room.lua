@@ -23,6 +23,13 @@ local function keep(key, ttl)
   if t == -1 or (t >= 0 and t < ttl) then redis.call('PEXPIRE', key, math.ceil(ttl)) end
 end
 
+-- keep_lobby makes the lobby keys outlive a deadline ttl ms ahead by a
+-- minute.
+local function keep_lobby(ttl)
+  keep(ENTRIES, ttl + LOBBY_SLACK)
+  keep(WAITING, ttl + LOBBY_SLACK)
+end
+
 local function flag(b) if b then return 1 end return 0 end
 
 -- Presence ------------------------------------------------------------------
@@ -71,6 +78,8 @@ local function entries()
   table.sort(out, function(a, b) return tonumber(a.n) < tonumber(b.n) end)
   return out
 end
+
+local function lobby_on() return flag(redis.call('HGET', STATE, 'lobby') ~= '0') end
 
 local function blocked(gid, key)
   return (gid ~= '' and redis.call('SISMEMBER', BLOCKED, 'g:' .. gid) == 1) or redis.call('SISMEMBER', BLOCKED, 'n:' .. key) == 1
@@ -157,17 +166,14 @@ function OPS.knock()
   end
   redis.call('HSET', ENTRIES, e.id, cjson.encode(e))
   redis.call('ZADD', WAITING, now + grace, e.id)
-  keep(ENTRIES, grace + LOBBY_SLACK)
-  keep(WAITING, grace + LOBBY_SLACK)
+  keep_lobby(grace)
   return result('waiting', e)
 end
 
 function OPS.lobby()
   local now = tonumber(arg(1))
   local lobby, mods = live_leases(now)
-  local on = 1
-  if redis.call('HGET', STATE, 'lobby') == '0' then on = 0 end
-  local out = {on, flag(#mods > 0)}
+  local out = {lobby_on(), flag(#mods > 0)}
   for _, e in ipairs(entries()) do
     if tonumber(redis.call('ZSCORE', WAITING, e.id) or 0) > now or lobby[e.id] then out[#out + 1] = cjson.encode(e) end
   end
@@ -209,10 +215,8 @@ end
 
 function OPS.admission()
   local gid, key, id = arg(1), arg(2), arg(3)
-  local on = 1
-  if redis.call('HGET', STATE, 'lobby') == '0' then on = 0 end
   local admitted = id ~= '' and redis.call('HGET', DECIDED, id) == 'admitted'
-  return {flag(blocked(gid, key)), on, flag(admitted)}
+  return {flag(blocked(gid, key)), lobby_on(), flag(admitted)}
 end
 
 function OPS.lease()
@@ -238,8 +242,7 @@ function OPS.lease()
   redis.call('ZADD', LEASES, till, m)
   keep(LEASES, till - now)
   if kind == 'l' then
-    keep(ENTRIES, till - now + LOBBY_SLACK)
-    keep(WAITING, till - now + LOBBY_SLACK)
+    keep_lobby(till - now)
   end
   return sweep(now)
 end
@@ -251,8 +254,7 @@ function OPS.endlease()
     local lobby = live_leases(now)
     if not lobby[id] then
       redis.call('ZADD', WAITING, now + grace, id)
-      keep(ENTRIES, grace + LOBBY_SLACK)
-      keep(WAITING, grace + LOBBY_SLACK)
+      keep_lobby(grace)
     end
   end
   return sweep(now)
