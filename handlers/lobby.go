@@ -310,5 +310,5 @@ func (h *Handlers) inviteLink(c *fiber.Ctx, room string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return h.baseURL(c) + inviteURL(h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), v)), nil
+	return h.guestLink(c, h.sign.newInviteV(room, h.now().Add(h.cfg.InviteTTL), v)), nil
 }

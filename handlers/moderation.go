@@ -106,7 +106,7 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 	}
 	return h.render(c, fiber.StatusOK, "Invite", views.InviteBox(views.InviteView{
 		URL:     link,
-		Expires: h.now().Add(h.cfg.InviteTTL).UTC().Format("2 Jan 2006 15:04 MST"),
+		Expires: expiresText(h.now().Add(h.cfg.InviteTTL)),
 		Room:    room,
 	}))
 }

@@ -215,8 +215,6 @@ func roomURLs(room string) (token, events, joinFailed string) {
 
 // inviteURL is the path and query of a guest link: url.Values' encoding
 // (keys sorted: exp, room, sig, v), written out.
-func inviteURL(inv invite) string { return string(appendInviteURL(nil, inv)) }
-
 func appendInviteURL(b []byte, inv invite) []byte {
 	b = strconv.AppendInt(append(b, "/guest?exp="...), inv.Exp, 10)
 	b = append(append(b, "&room="...), url.QueryEscape(inv.Room)...)
@@ -227,7 +225,9 @@ func appendInviteURL(b []byte, inv invite) []byte {
 	return b
 }
 
-// guestLink is the absolute guest link of inv, as one string.
+// guestLink is the absolute guest link of inv, as one string: on
+// PUBLIC_URL, or on what the request says (trusting proxies' headers only
+// from TRUSTED_PROXIES).
 func (h *Handlers) guestLink(c *fiber.Ctx, inv invite) string {
 	var buf [256]byte
 	b := buf[:0]
@@ -237,15 +237,6 @@ func (h *Handlers) guestLink(c *fiber.Ctx, inv invite) string {
 		b = append(append(append(b, c.Protocol()...), "://"...), c.Hostname()...)
 	}
 	return string(appendInviteURL(b, inv))
-}
-
-// baseURL is PUBLIC_URL, or what the request says (trusting proxies'
-// headers only from TRUSTED_PROXIES).
-func (h *Handlers) baseURL(c *fiber.Ctx) string {
-	if h.cfg.PublicURL != "" {
-		return h.cfg.PublicURL
-	}
-	return c.Protocol() + "://" + c.Hostname()
 }
 
 func (h *Handlers) isHostOf(c *fiber.Ctx, room string) bool {
