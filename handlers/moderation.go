@@ -26,14 +26,26 @@ func (h *Handlers) memberName(ctx context.Context, room, viewerSeat, memberID st
 	return ""
 }
 
+// seatIsNamed reports whether seat s may be member's page, as far as the
+// moderator's roster tells: that page said itself which member it is
+// (room.joined), while the name the moderator sees comes from SignalWire's
+// events, the token's user_name, which is the seat's name. A page naming
+// another member's id is caught here when the names differ; an empty name
+// (a roster without the member) refutes nothing.
+func seatIsNamed(s roomstate.Seat, name string) bool {
+	return name == "" || s.NameKey == blockKey(name)
+}
+
 // blockMember handles "POST /rooms/:room/block" (form field member, a
 // moderator's X-Seat): "Remove and block". The island removes the member
 // through the SDK; this records the block, for the room's life: the
 // guest's browser (its signed guest cookie, when its page is known) and
 // the name the moderator sees. A blocked guest's knock lands on
 // lobby-denied and its token request gets 403; the streams of its seats
-// end on every instance. Answers a notice fragment; 403 without a
-// moderator seat, 404 for a member neither known by page nor by name.
+// end on every instance; a page known for the member under another name
+// than the moderator's roster gives is left alone (seatIsNamed). Answers
+// a notice fragment; 403 without a moderator seat, 404 for a member
+// neither known by page nor by name.
 func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -48,6 +60,12 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 		return fmt.Errorf("member of %q: %w", room, err)
 	}
 	name := h.memberName(ctx, room, mod.ID, member)
+	if found && !seatIsNamed(info, name) {
+		// Neither that seat nor its browser is the person the moderator
+		// means: block by the name alone.
+		h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", member)
+		seatID, info, found = "", roomstate.Seat{}, false
+	}
 	if name == "" {
 		name = info.Name
 	}
@@ -116,7 +134,8 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 // X-Seat): the member's page gets data-testid="unmute-request" over its
 // stream, whichever instance it is on, and only that person's accept
 // unmutes them. 204; 403 without a moderator seat; 404 when no page is
-// known to be that member.
+// known to be that member (or the page known has another name than the
+// moderator's roster gives the member).
 func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -129,9 +148,14 @@ func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 		kind = "video"
 	}
 	ctx := c.UserContext()
-	seatID, _, ok, err := h.rooms.MemberSeat(ctx, room, c.FormValue("member"))
+	member := c.FormValue("member")
+	seatID, info, ok, err := h.rooms.MemberSeat(ctx, room, member)
 	if err != nil {
 		return fmt.Errorf("member of %q: %w", room, err)
+	}
+	if ok && !seatIsNamed(info, h.memberName(ctx, room, mod.ID, member)) {
+		h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", member)
+		ok = false
 	}
 	if !ok {
 		return &userError{status: fiber.StatusNotFound, title: "Cannot ask", message: "That person's page cannot be asked; they can unmute themselves."}

@@ -412,6 +412,27 @@ var contract = []struct {
 			f.t.Error("an unknown seat was found")
 		}
 	}},
+	{"a member stays its first seat's until that seat leaves", func(f *fixture) {
+		f.seat("s1", "Bob", roomstate.RoleGuest, "g1")
+		f.seat("s2", "Mallory", roomstate.RoleGuest, "g2")
+		f.member("s1", "m-bob")
+		f.member("s2", "m-mallory")
+		if f.member("s2", "m-bob") {
+			f.t.Error("a second seat took another seat's member")
+		}
+		if id, _, ok, _ := f.s.MemberSeat(f.ctx, f.room, "m-bob"); !ok || id != "s1" {
+			f.t.Errorf("m-bob: got seat %q %v, want s1", id, ok)
+		}
+		if id, _, ok, _ := f.s.MemberSeat(f.ctx, f.room, "m-mallory"); !ok || id != "s2" {
+			f.t.Errorf("m-mallory: got seat %q %v, want s2 kept", id, ok)
+		}
+		if err := f.s.SeatLeft(f.ctx, f.room, "s1"); err != nil {
+			f.t.Fatal(err)
+		}
+		if !f.member("s2", "m-bob") {
+			f.t.Error("once s1 left, its member id could not be taken")
+		}
+	}},
 	{"past the seats' limit they start again", func(f *fixture) {
 		for i := range 4 {
 			f.seat(fmt.Sprint("s", i), "N", roomstate.RoleGuest, "")

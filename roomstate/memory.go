@@ -386,11 +386,17 @@ func (m *Memory) Seat(_ context.Context, name, id string) (Seat, bool, error) {
 
 // SeatIsMember records that seat id's page is member in the call,
 // reporting whether that is news (false for an unknown or revoked seat).
+// The first seat to claim a member keeps it until it leaves: a member id
+// is one join of one page, so a second seat's claim is a page naming
+// someone else's member id, and is refused (false).
 func (m *Memory) SeatIsMember(_ context.Context, name, id, member string) (bool, error) {
 	r := m.room(name)
 	defer r.mu.Unlock()
 	s, ok := r.seats[id]
 	if !ok || s.Member == member || r.isRevoked(id) {
+		return false, nil
+	}
+	if other, ok := r.members[member]; ok && other != id {
 		return false, nil
 	}
 	r.seatLeft(id)

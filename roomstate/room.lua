@@ -283,6 +283,8 @@ function OPS.seatismember()
   if not raw then return 0 end
   local s = cjson.decode(raw)
   if s.member == member or is_revoked(id) then return 0 end
+  local other = redis.call('HGET', MEMBERS, member)
+  if other and other ~= id then return 0 end -- another seat's member
   seat_left(id)
   s.member = member
   redis.call('HSET', SEATS, id, cjson.encode(s))
