@@ -19,10 +19,7 @@ func guestSeat(t *testing.T, e *testEnv, inv url.Values, name, member string) (*
 	if a.Seat == "" {
 		t.Fatalf("guest token: %s", a.Error)
 	}
-	snap := fmt.Sprintf(`{"epoch":"g1","events":[{"seq":1,"name":"room.joined","data":{"member_id":%q,"room":{},"members":[{"id":%q,"name":%q,"type":"member","audio_muted":true,"video_muted":true}]}}]}`, member, member, name)
-	if resp, body := g.events(inv.Get("room"), a.Seat, snap); resp.StatusCode != http.StatusOK {
-		t.Fatalf("guest events: got %d %s", resp.StatusCode, body)
-	}
+	claimMember(t, g, inv.Get("room"), a.Seat, "g1", member, name)
 	return g, a.Seat
 }
 

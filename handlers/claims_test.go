@@ -11,7 +11,7 @@ import (
 // (under name), as a page may whatever it is.
 func claimMember(t *testing.T, g *testEnv, room, seat, epoch, member, name string) {
 	t.Helper()
-	snap := fmt.Sprintf(`{"epoch":%q,"events":[{"seq":1,"name":"room.joined","data":{"member_id":%q,"room":{},"members":[{"id":%q,"name":%q,"type":"member"}]}}]}`, epoch, member, member, name)
+	snap := fmt.Sprintf(`{"epoch":%q,"events":[{"seq":1,"name":"room.joined","data":{"member_id":%q,"room":{},"members":[{"id":%q,"name":%q,"type":"member","audio_muted":true,"video_muted":true}]}}]}`, epoch, member, member, name)
 	if resp, body := g.events(room, seat, snap); resp.StatusCode != http.StatusOK {
 		t.Fatalf("claim: got %d %s", resp.StatusCode, body)
 	}
