@@ -322,8 +322,7 @@ func loopbackRelayOrigin(space string) string {
 	if err != nil || u.Host == "" {
 		return ""
 	}
-	host := u.Hostname()
-	if ip, err := netip.ParseAddr(host); !strings.EqualFold(host, "localhost") && (err != nil || !ip.IsLoopback()) {
+	if !signalwire.IsLoopback(u.Hostname()) {
 		return ""
 	}
 	switch strings.ToLower(u.Scheme) {

@@ -308,7 +308,7 @@ func parseBaseURL(raw string, appendRoot bool) (*url.URL, error) {
 	switch strings.ToLower(u.Scheme) {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !IsLoopback(u.Hostname()) {
 			return nil, fmt.Errorf("signalwire: base URL for %s must use https (http is allowed only for loopback hosts)", u.Host)
 		}
 	default:
@@ -323,9 +323,10 @@ func parseBaseURL(raw string, appendRoot bool) (*url.URL, error) {
 	return u, nil
 }
 
-// isLoopback reports whether host names this machine: localhost or an
-// address in 127.0.0.0/8 or ::1.
-func isLoopback(host string) bool {
+// IsLoopback reports whether host (a URL's Hostname, no port) names this
+// machine: localhost or an address in 127.0.0.0/8 or ::1, the only hosts
+// a base URL may reach over plain http (a local fake).
+func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
