@@ -145,6 +145,14 @@ func (c config) defaultAddr() string {
 	return ":8080"
 }
 
+// beyondLoopback reports whether listen address addr (host:port) takes
+// connections from other machines: an empty host, a wildcard or any
+// address but loopback.
+func beyondLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err != nil || !signalwire.IsLoopback(host)
+}
+
 // envProblems turns the env package's errors, which name struct fields,
 // into lines that name the variables a user actually sets.
 func envProblems(err error) []string {

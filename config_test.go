@@ -196,3 +196,14 @@ func TestLoopbackRelayOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestBeyondLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": false, "[::1]:8080": false, "localhost:8080": false,
+		":8080": true, "0.0.0.0:8080": true, "[::]:8080": true, "10.0.0.5:8080": true, "nonsense": true,
+	} {
+		if got := beyondLoopback(addr); got != want {
+			t.Errorf("beyondLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}

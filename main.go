@@ -127,6 +127,10 @@ func run(ctx context.Context, args []string, environ []string, stdout io.Writer,
 			log.Warn("sandbox mode: no SECRET_KEY, using a random key; invite links and host sessions end when the app stops")
 		}
 		log.Warn("sandbox mode: no SignalWire credentials; SignalWire's servers (REST API and relay) and the rooms' bots are simulated on this machine", "fake", fake.url)
+		if beyondLoopback(cfg.Addr) {
+			// PORT alone (a platform's convention) listens everywhere.
+			log.Warn("sandbox mode listening beyond this machine: anyone who reaches it can host rooms, and other machines' browsers cannot reach the simulated relay, which answers on loopback only; set ADDR=127.0.0.1:PORT to keep it local", "addr", cfg.Addr)
+		}
 		if cfg.RedisURL != "" {
 			// Each sandbox simulates SignalWire by itself: behind a
 			// balancer, one meeting's people would get tokens for

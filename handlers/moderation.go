@@ -12,28 +12,33 @@ import (
 	"github.com/swrooms/swrooms/views"
 )
 
-// memberName is the name member memberID has in the viewer's roster.
-func (h *Handlers) memberName(ctx context.Context, room, viewerSeat, memberID string) string {
+// memberName is the name member memberID has in the viewer's roster; ""
+// when that roster is gone or lacks the member.
+func (h *Handlers) memberName(ctx context.Context, room, viewerSeat, memberID string) (string, error) {
 	r, ok, err := h.roster.Get(ctx, roster.SeatKey{Room: room, Seat: viewerSeat})
-	if err != nil || !ok {
-		return ""
+	if err != nil {
+		return "", fmt.Errorf("roster of %q: %w", room, err)
+	}
+	if !ok {
+		return "", nil
 	}
 	for _, m := range r.Members {
 		if m.ID == memberID {
-			return m.Name
+			return m.Name, nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
-// seatIsNamed reports whether seat s may be member's page, as far as the
-// moderator's roster tells: that page said itself which member it is
-// (room.joined), while the name the moderator sees comes from SignalWire's
-// events, the token's user_name, which is the seat's name. A page naming
-// another member's id is caught here when the names differ; an empty name
-// (a roster without the member) refutes nothing.
+// seatIsNamed reports whether seat s may be the page of a member the
+// moderator's roster names name: that page said itself which member it
+// is (room.joined), while the roster's name comes from SignalWire's
+// events, the token's user_name, which is exactly the seat's name. A page
+// naming another member's id is caught here unless it joined under the
+// very same name; an empty name (a roster without the member) refutes
+// nothing.
 func seatIsNamed(s roomstate.Seat, name string) bool {
-	return name == "" || s.NameKey == blockKey(name)
+	return name == "" || s.Name == name
 }
 
 // blockMember handles "POST /rooms/:room/block" (form field member, a
@@ -59,7 +64,10 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("member of %q: %w", room, err)
 	}
-	name := h.memberName(ctx, room, mod.ID, member)
+	name, err := h.memberName(ctx, room, mod.ID, member)
+	if err != nil {
+		return err
+	}
 	if found && !seatIsNamed(info, name) {
 		// Neither that seat nor its browser is the person the moderator
 		// means: block by the name alone.
@@ -153,9 +161,15 @@ func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("member of %q: %w", room, err)
 	}
-	if ok && !seatIsNamed(info, h.memberName(ctx, room, mod.ID, member)) {
-		h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", member)
-		ok = false
+	if ok {
+		name, err := h.memberName(ctx, room, mod.ID, member)
+		if err != nil {
+			return err
+		}
+		if !seatIsNamed(info, name) {
+			h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", member)
+			ok = false
+		}
 	}
 	if !ok {
 		return &userError{status: fiber.StatusNotFound, title: "Cannot ask", message: "That person's page cannot be asked; they can unmute themselves."}
