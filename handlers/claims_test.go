@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -58,46 +59,29 @@ func TestAPageCannotTakeAnotherMembersAsks(t *testing.T) {
 }
 
 // A page that names another member's id before that member's own page
-// does holds it, but the moderator's actions on that member do not reach
-// it: its name is not the one SignalWire gives that member, nor is a name
-// that only looks like it.
-func TestAPageClaimingAnotherMemberFirstIsNotAskedNorBlockedForThem(t *testing.T) {
+// does holds it (nobody can tell which page is lying), and a block of
+// that member still reaches the real member's seat: by the name the
+// moderator sees. The page that lied is revoked as the seat it claimed.
+func TestABlockReachesTheMemberWhoseIDAnotherPageHolds(t *testing.T) {
 	t.Parallel()
-	for i, impostor := range []string{"Mallory", "BOB", "\uff22\uff4f\uff42"} { // the last: full-width "Bob"
-		t.Run(impostor, func(t *testing.T) {
-			t.Parallel()
-			e := newEnv(t, fastStreams)
-			room := fmt.Sprint("R", i)
-			inv := guestInvite(t, e, room) // lobby off
-			mod := moderatorSeat(t, e, room)
-			mallory, malSeat := guestSeat(t, e, inv, impostor, "m-bob")
-			guestSeat(t, e, inv, "Bob", "m-bob")
-			hostSees(t, e, room, mod)
+	e := newEnv(t, fastStreams)
+	inv := guestInvite(t, e, "R") // lobby off
+	mod := moderatorSeat(t, e, "R")
+	mallory, malSeat := guestSeat(t, e, inv, "Mallory", "m-bob")
+	bob, bobSeat := guestSeat(t, e, inv, "Bob", "m-bob")
+	hostSees(t, e, "R", mod)
 
-			if resp, _ := e.modPost("/rooms/"+room+"/ask-unmute", mod, url.Values{"member": {"m-bob"}}); resp.StatusCode != http.StatusNotFound {
-				t.Errorf("asking Bob, whose id the impostor's page holds: got %d, want 404", resp.StatusCode)
-			}
-			resp, doc := e.modPost("/rooms/"+room+"/block", mod, url.Values{"member": {"m-bob"}})
-			if resp.StatusCode != http.StatusOK || testid(doc, "notice").Length() != 1 {
-				t.Fatalf("blocking Bob: got %d %q", resp.StatusCode, doc.Text())
-			}
-			// The SDK's removal then reaches the host's page as member.left.
-			left := `{"epoch":"h1","events":[{"seq":2,"name":"member.left","data":{"member":{"id":"m-bob"}}}]}`
-			if resp, body := e.events(room, mod, left); resp.StatusCode != http.StatusOK {
-				t.Fatalf("host's member.left: %d %s", resp.StatusCode, body)
-			}
-			if k := mallory.knock(room, "Trent", inv); k.state != "admitted" {
-				t.Errorf("the impostor's browser after Bob's block: got %q, want admitted (only Bob's name is blocked)", k.state)
-			}
-			if k := guestAt(t, e, inv).knock(room, "bob", inv); k.status != http.StatusForbidden {
-				t.Errorf("the name Bob after the block: got %d, want 403", k.status)
-			}
-			if impostor == "Mallory" {
-				// Another name: neither the block nor Bob's leaving is hers.
-				if resp, body := mallory.chat(room, malSeat, "still here"); resp.StatusCode != http.StatusOK {
-					t.Errorf("Mallory's seat after Bob's block and removal: got %d %s, want 200 (not revoked)", resp.StatusCode, body)
-				}
-			}
-		})
+	resp, doc := e.modPost("/rooms/R/block", mod, url.Values{"member": {"m-bob"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(testid(doc, "notice").Text(), "Bob") {
+		t.Fatalf("blocking Bob: got %d %q", resp.StatusCode, doc.Text())
+	}
+	if resp, _ := bob.chat("R", bobSeat, "hello?"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("Bob's seat after his block: got %d, want 403", resp.StatusCode)
+	}
+	if resp, _ := mallory.chat("R", malSeat, "hello?"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the seat that claimed Bob's id: got %d, want 403", resp.StatusCode)
+	}
+	if k := guestAt(t, e, inv).knock("R", "bob", inv); k.status != http.StatusForbidden {
+		t.Errorf("the name Bob after the block: got %d, want 403", k.status)
 	}
 }

@@ -56,10 +56,6 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	if n := batch.Ignored(); n > 0 {
 		h.log.DebugContext(c.UserContext(), "ignored roster events", "room", room, "count", n)
 	}
-	leaving, err := h.leavingNames(c.UserContext(), room, st, batch)
-	if err != nil {
-		return err
-	}
 	r, d, err := h.roster.Apply(c.UserContext(), roster.SeatKey{Room: room, Seat: st.ID}, batch)
 	var tooOften *roster.RateError
 	switch {
@@ -78,7 +74,7 @@ func (h *Handlers) roomEvents(c *fiber.Ctx) error {
 	case err != nil:
 		return fmt.Errorf("apply events: %w", err)
 	}
-	if err := h.noteSeatEvents(c.UserContext(), room, st, batch, r, leaving); err != nil {
+	if err := h.noteSeatEvents(c.UserContext(), room, st, batch, r); err != nil {
 		return err
 	}
 	if r.NeedsSnapshot {
@@ -154,47 +150,14 @@ func (h *Handlers) askable(ctx context.Context, room string) (map[string]bool, e
 	return out, nil
 }
 
-// leavingNames are the names a moderator's roster gives the members its
-// batch says left (member.left carries only the id), read before the
-// batch removes their rows; nil for a guest's batch or one without
-// member.left.
-func (h *Handlers) leavingNames(ctx context.Context, room string, st seat, batch roster.Batch) (map[string]string, error) {
-	if st.Role != views.RoleModerator {
-		return nil, nil
-	}
-	var names map[string]string
-	for _, e := range batch.Events {
-		if e.Name == "member.left" && e.MemberID() != "" {
-			if names == nil {
-				names = map[string]string{}
-			}
-			names[e.MemberID()] = ""
-		}
-	}
-	if names == nil {
-		return nil, nil
-	}
-	r, ok, err := h.roster.Get(ctx, roster.SeatKey{Room: room, Seat: st.ID})
-	if err != nil || !ok {
-		return names, err
-	}
-	for _, m := range r.Members {
-		if _, left := names[m.ID]; left {
-			names[m.ID] = m.Name
-		}
-	}
-	return names, nil
-}
-
 // noteSeatEvents learns from a batch what the room's live state needs,
 // asking it only for batches that carry something: which member a seat's
 // page is (room.joined, members.snapshot), that it left (room.left), and,
 // from a moderator's page, that a member left the call (member.left),
 // which revokes that member's seat and ends its streams: Remove goes
 // through the SDK alone, and a seat whose member left has no call to chat
-// in (a rejoin takes a new seat). leaving names those members
-// (leavingNames): a seat whose name is another is not theirs (seatIsNamed).
-func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, batch roster.Batch, r roster.Roster, leaving map[string]string) error {
+// in (a rejoin takes a new seat).
+func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, batch roster.Batch, r roster.Roster) error {
 	moderator := st.Role == views.RoleModerator
 	var self bool
 	var left []string
@@ -224,16 +187,6 @@ func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, bat
 		}
 	}
 	for _, m := range left {
-		if name := leaving[m]; name != "" {
-			_, s, ok, err := h.rooms.MemberSeat(ctx, room, m)
-			if err != nil {
-				return fmt.Errorf("member of %q: %w", room, err)
-			}
-			if ok && !seatIsNamed(s, name) {
-				h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", m)
-				continue
-			}
-		}
 		id, ok, err := h.rooms.RevokeMember(ctx, room, m, st.ID, h.wall())
 		if err != nil {
 			return fmt.Errorf("removal in %q: %w", room, err)

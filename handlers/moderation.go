@@ -30,27 +30,15 @@ func (h *Handlers) memberName(ctx context.Context, room, viewerSeat, memberID st
 	return "", nil
 }
 
-// seatIsNamed reports whether seat s may be the page of a member the
-// moderator's roster names name: that page said itself which member it
-// is (room.joined), while the roster's name comes from SignalWire's
-// events, the token's user_name, which is exactly the seat's name. A page
-// naming another member's id is caught here unless it joined under the
-// very same name; an empty name (a roster without the member) refutes
-// nothing.
-func seatIsNamed(s roomstate.Seat, name string) bool {
-	return name == "" || s.Name == name
-}
-
 // blockMember handles "POST /rooms/:room/block" (form field member, a
 // moderator's X-Seat): "Remove and block". The island removes the member
 // through the SDK; this records the block, for the room's life: the
 // guest's browser (its signed guest cookie, when its page is known) and
 // the name the moderator sees. A blocked guest's knock lands on
 // lobby-denied and its token request gets 403; the streams of its seats
-// end on every instance; a page known for the member under another name
-// than the moderator's roster gives is left alone (seatIsNamed). Answers
-// a notice fragment; 403 without a moderator seat, 404 for a member
-// neither known by page nor by name.
+// end on every instance. Answers a notice fragment; 403 without a
+// moderator seat, 404 for a member neither known by page nor by name, 503
+// when the room's state cannot be read.
 func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -67,12 +55,6 @@ func (h *Handlers) blockMember(c *fiber.Ctx) error {
 	name, err := h.memberName(ctx, room, mod.ID, member)
 	if err != nil {
 		return err
-	}
-	if found && !seatIsNamed(info, name) {
-		// Neither that seat nor its browser is the person the moderator
-		// means: block by the name alone.
-		h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", member)
-		seatID, info, found = "", roomstate.Seat{}, false
 	}
 	if name == "" {
 		name = info.Name
@@ -142,8 +124,7 @@ func (h *Handlers) revokeInvite(c *fiber.Ctx) error {
 // X-Seat): the member's page gets data-testid="unmute-request" over its
 // stream, whichever instance it is on, and only that person's accept
 // unmutes them. 204; 403 without a moderator seat; 404 when no page is
-// known to be that member (or the page known has another name than the
-// moderator's roster gives the member).
+// known to be that member.
 func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	room := c.Params("room")
@@ -156,20 +137,9 @@ func (h *Handlers) askUnmute(c *fiber.Ctx) error {
 		kind = "video"
 	}
 	ctx := c.UserContext()
-	member := c.FormValue("member")
-	seatID, info, ok, err := h.rooms.MemberSeat(ctx, room, member)
+	seatID, _, ok, err := h.rooms.MemberSeat(ctx, room, c.FormValue("member"))
 	if err != nil {
 		return fmt.Errorf("member of %q: %w", room, err)
-	}
-	if ok {
-		name, err := h.memberName(ctx, room, mod.ID, member)
-		if err != nil {
-			return err
-		}
-		if !seatIsNamed(info, name) {
-			h.log.WarnContext(ctx, "a page claimed another member", "room", room, "member", member)
-			ok = false
-		}
 	}
 	if !ok {
 		return &userError{status: fiber.StatusNotFound, title: "Cannot ask", message: "That person's page cannot be asked; they can unmute themselves."}
