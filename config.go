@@ -147,7 +147,8 @@ func (c config) defaultAddr() string {
 
 // beyondLoopback reports whether listen address addr (host:port) takes
 // connections from other machines: an empty host, a wildcard or any
-// address but loopback.
+// address but loopback. An address that does not parse counts as beyond,
+// so that the warning errs on the side of being shown.
 func beyondLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	return err != nil || !signalwire.IsLoopback(host)
