@@ -85,3 +85,28 @@ func TestABlockReachesTheMemberWhoseIDAnotherPageHolds(t *testing.T) {
 		t.Errorf("the name Bob after the block: got %d, want 403", k.status)
 	}
 }
+
+// The same race, then a plain Remove: the SDK removes Bob, the host's
+// page reports member.left, and both seats that claimed Bob's id are
+// revoked, Bob's own among them.
+func TestARemovalRevokesEverySeatThatClaimedTheMember(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fastStreams)
+	inv := guestInvite(t, e, "L") // lobby off
+	mod := moderatorSeat(t, e, "L")
+	mallory, malSeat := guestSeat(t, e, inv, "Mallory", "m-bob")
+	bob, bobSeat := guestSeat(t, e, inv, "Bob", "m-bob")
+	hostSees(t, e, "L", mod)
+	left := `{"epoch":"h1","events":[{"seq":2,"name":"member.left","data":{"member":{"id":"m-bob"}}}]}`
+	if resp, body := e.events("L", mod, left); resp.StatusCode != http.StatusOK {
+		t.Fatalf("host's member.left: %d %s", resp.StatusCode, body)
+	}
+	for who, g := range map[string]struct {
+		env  *testEnv
+		seat string
+	}{"Bob": {bob, bobSeat}, "Mallory": {mallory, malSeat}} {
+		if resp, _ := g.env.chat("L", g.seat, "hello?"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s's seat after Bob's removal: got %d, want 403", who, resp.StatusCode)
+		}
+	}
+}

@@ -154,7 +154,8 @@ func (h *Handlers) askable(ctx context.Context, room string) (map[string]bool, e
 // asking it only for batches that carry something: which member a seat's
 // page is (room.joined, members.snapshot), that it left (room.left), and,
 // from a moderator's page, that a member left the call (member.left),
-// which revokes that member's seat and ends its streams: Remove goes
+// which revokes that member's seat, and any seat refused as its rival (one
+// of them lied about being it), and ends their streams: Remove goes
 // through the SDK alone, and a seat whose member left has no call to chat
 // in (a rejoin takes a new seat).
 func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, batch roster.Batch, r roster.Roster) error {
@@ -187,11 +188,11 @@ func (h *Handlers) noteSeatEvents(ctx context.Context, room string, st seat, bat
 		}
 	}
 	for _, m := range left {
-		id, ok, err := h.rooms.RevokeMember(ctx, room, m, st.ID, h.wall())
+		ids, err := h.rooms.RevokeMember(ctx, room, m, st.ID, h.wall())
 		if err != nil {
 			return fmt.Errorf("removal in %q: %w", room, err)
 		}
-		if ok {
+		for _, id := range ids {
 			if err := h.endSeat(room, id); err != nil {
 				return err
 			}

@@ -66,7 +66,7 @@ type RoomStates interface {
 	MemberSeat(ctx context.Context, room, member string) (string, roomstate.Seat, bool, error)
 	Members(ctx context.Context, room string) ([]string, error)
 	Revoked(ctx context.Context, room, id string) (bool, error)
-	RevokeMember(ctx context.Context, room, member, except string, now time.Time) (string, bool, error)
+	RevokeMember(ctx context.Context, room, member, except string, now time.Time) ([]string, error)
 	Block(ctx context.Context, room string, b roomstate.Block) (roomstate.Blocked, error)
 
 	InviteVersion(ctx context.Context, room string) (int, error)

@@ -127,7 +127,7 @@ func (f *fixture) chat(seat, text string, now time.Time) (roomstate.Message, err
 // runContract runs the contract against the stores open makes; each test
 // gets a room of its own.
 func runContract(t *testing.T, open func(t *testing.T, lim roomstate.Limits) store) {
-	small := roomstate.Limits{Lobby: 4, Decided: 3, Blocked: 4, Seats: 4, Revoked: 2, Chat: 3, Leases: 3, HolderLeases: 2}
+	small := roomstate.Limits{Lobby: 4, Decided: 3, Blocked: 4, Seats: 4, Revoked: 2, Chat: 3, Leases: 3, HolderLeases: 2, Rivals: 2}
 	for _, tc := range contract {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -433,6 +433,35 @@ var contract = []struct {
 			f.t.Error("once s1 left, its member id could not be taken")
 		}
 	}},
+	{"removing a member removes the seats refused as its rivals too", func(f *fixture) {
+		f.seat("h", "Host", roomstate.RoleModerator, "")
+		for _, id := range []string{"s1", "s2", "s3"} {
+			f.seat(id, "N", roomstate.RoleGuest, "")
+		}
+		f.member("h", "m-host")
+		f.member("s1", "m-bob")
+		for _, id := range []string{"s2", "s2", "h", "s3"} {
+			f.member(id, "m-bob") // s2 twice; h, the host, too; s3 past Limits.Rivals (2)
+		}
+		f.member("s3", "m-host") // a guest claiming the host's own member id
+		ids, err := f.s.RevokeMember(f.ctx, f.room, "m-bob", "h", t0)
+		// The holder first, then the rivals in claim order, never the
+		// reporting moderator's own seat.
+		if err != nil || !slices.Equal(ids, []string{"s1", "s2"}) {
+			f.t.Errorf("revoke m-bob: got %q %v, want s1 s2", ids, err)
+		}
+		if !f.revoked("s1") || !f.revoked("s2") || f.revoked("h") || f.revoked("s3") {
+			f.t.Errorf("got s1 %v s2 %v h %v s3 %v, want s1 and s2 revoked", f.revoked("s1"), f.revoked("s2"), f.revoked("h"), f.revoked("s3"))
+		}
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m-bob", "h", t0); len(ids) != 0 {
+			f.t.Errorf("a second removal: got %q, want none", ids)
+		}
+		// The host's own member, reported gone by the host's page: only
+		// the guest that claimed it.
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m-host", "h", t0); !slices.Equal(ids, []string{"s3"}) {
+			f.t.Errorf("revoke m-host: got %q, want s3", ids)
+		}
+	}},
 	{"past the seats' limit they start again", func(f *fixture) {
 		for i := range 4 {
 			f.seat(fmt.Sprint("s", i), "N", roomstate.RoleGuest, "")
@@ -454,12 +483,12 @@ var contract = []struct {
 		f.seat("h", "Host", roomstate.RoleModerator, "")
 		f.member("s1", "m-ann")
 		f.member("h", "m-host")
-		if _, ok, _ := f.s.RevokeMember(f.ctx, f.room, "m-host", "h", t0); ok {
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m-host", "h", t0); len(ids) != 0 {
 			f.t.Error("a moderator removed itself")
 		}
-		id, ok, err := f.s.RevokeMember(f.ctx, f.room, "m-ann", "h", t0)
-		if err != nil || !ok || id != "s1" {
-			f.t.Fatalf("revoke: got %q %v %v", id, ok, err)
+		ids, err := f.s.RevokeMember(f.ctx, f.room, "m-ann", "h", t0)
+		if err != nil || !slices.Equal(ids, []string{"s1"}) {
+			f.t.Fatalf("revoke: got %q %v", ids, err)
 		}
 		if !f.revoked("s1") || f.revoked("h") {
 			f.t.Error("want s1 revoked and h not")
@@ -473,7 +502,7 @@ var contract = []struct {
 		if _, err := f.chat("s1", "hi", t0); !errors.Is(err, roomstate.ErrRevoked) {
 			f.t.Errorf("chat from a revoked seat: got %v, want ErrRevoked", err)
 		}
-		if _, ok, _ := f.s.RevokeMember(f.ctx, f.room, "m-nobody", "h", t0); ok {
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m-nobody", "h", t0); len(ids) != 0 {
 			f.t.Error("revoked an unknown member")
 		}
 	}},

@@ -41,6 +41,7 @@ type room struct {
 	blocked       map[string]bool // "g:<guest id>", "n:<name key>"
 	seats         map[string]Seat
 	members       map[string]string
+	rivals        map[string][]string // member -> seats whose claim was refused
 	revoked       *simplelru.LRU[string, struct{}]
 	chat          []Message
 	chatSeq       uint64
@@ -67,6 +68,7 @@ func (m *Memory) room(name string) *room {
 			blocked: map[string]bool{},
 			seats:   map[string]Seat{},
 			members: map[string]string{},
+			rivals:  map[string][]string{},
 		}
 		m.rooms.Add(name, r)
 	}
@@ -370,7 +372,7 @@ func (m *Memory) TakeSeat(_ context.Context, name, id string, s Seat) error {
 	r := m.room(name)
 	defer r.mu.Unlock()
 	if len(r.seats) >= m.lim.Seats {
-		r.seats, r.members = map[string]Seat{}, map[string]string{}
+		r.seats, r.members, r.rivals = map[string]Seat{}, map[string]string{}, map[string][]string{}
 	}
 	r.seats[id] = s
 	return nil
@@ -388,7 +390,9 @@ func (m *Memory) Seat(_ context.Context, name, id string) (Seat, bool, error) {
 // reporting whether that is news (false for an unknown or revoked seat).
 // The first seat to claim a member keeps it until it leaves: a member id
 // is one join of one page, so a second seat's claim is a page naming
-// someone else's member id, and is refused (false).
+// someone else's member id, and is refused (false). Which of the two lies
+// cannot be told, so the refused seat is kept as a rival (at most
+// Limits.Rivals a member), and RevokeMember revokes it too.
 func (m *Memory) SeatIsMember(_ context.Context, name, id, member string) (bool, error) {
 	r := m.room(name)
 	defer r.mu.Unlock()
@@ -397,6 +401,9 @@ func (m *Memory) SeatIsMember(_ context.Context, name, id, member string) (bool,
 		return false, nil
 	}
 	if other, ok := r.members[member]; ok && other != id {
+		if rs := r.rivals[member]; len(rs) < m.lim.Rivals && !slices.Contains(rs, id) {
+			r.rivals[member] = append(rs, id)
+		}
 		return false, nil
 	}
 	r.seatLeft(id)
@@ -444,17 +451,26 @@ func (m *Memory) Revoked(_ context.Context, name, id string) (bool, error) {
 	return r.isRevoked(id), nil
 }
 
-// RevokeMember removes the seat whose page is member, unless it is seat
-// except (a moderator's own), returning it.
-func (m *Memory) RevokeMember(_ context.Context, name, member, except string, _ time.Time) (string, bool, error) {
+// RevokeMember removes the seat whose page is member and the seats whose
+// claim on it was refused (SeatIsMember), but for seat except (a
+// moderator's own), returning the seats removed, the holder first.
+func (m *Memory) RevokeMember(_ context.Context, name, member, except string, _ time.Time) ([]string, error) {
 	r := m.room(name)
 	defer r.mu.Unlock()
-	id, ok := r.members[member]
-	if !ok || id == except {
-		return "", false, nil
+	var out []string
+	if id, ok := r.members[member]; ok && id != except {
+		out = append(out, id)
 	}
-	r.revoke(m.lim, id)
-	return id, true, nil
+	for _, id := range r.rivals[member] {
+		if id != except && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	delete(r.rivals, member)
+	for _, id := range out {
+		r.revoke(m.lim, id)
+	}
+	return out, nil
 }
 
 // Block records a block (while fewer than Limits.Blocked are recorded),

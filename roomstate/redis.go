@@ -41,7 +41,7 @@ func NewRedis(c redis.UniversalClient, lim Limits, ttl TTLs) *Redis {
 }
 
 // Key parts, in the order room.lua takes them as KEYS.
-var keyParts = []string{"state", "invite", "entries", "waiting", "decided", "leases", "blocked", "seats", "members", "revoked", "chat", "chatseq"}
+var keyParts = []string{"state", "invite", "entries", "waiting", "decided", "leases", "blocked", "seats", "members", "revoked", "chat", "chatseq", "rivals"}
 
 // keys are room's keys; the braces make them one hash slot.
 func keys(room string) []string {
@@ -296,7 +296,7 @@ func (s *Redis) Seat(ctx context.Context, room, id string) (Seat, bool, error) {
 
 // SeatIsMember: see Memory.SeatIsMember.
 func (s *Redis) SeatIsMember(ctx context.Context, room, id, member string) (bool, error) {
-	v, err := s.run(ctx, room, "seatismember", id, member)
+	v, err := s.run(ctx, room, "seatismember", id, member, s.lim.Rivals)
 	if err != nil {
 		return false, err
 	}
@@ -349,14 +349,20 @@ func (s *Redis) Revoked(ctx context.Context, room, id string) (bool, error) {
 }
 
 // RevokeMember: see Memory.RevokeMember.
-func (s *Redis) RevokeMember(ctx context.Context, room, member, except string, now time.Time) (string, bool, error) {
+func (s *Redis) RevokeMember(ctx context.Context, room, member, except string, now time.Time) ([]string, error) {
 	v, err := s.run(ctx, room, "revokemember", member, except, ms(now))
 	if err != nil {
-		return "", false, err
+		return nil, err
 	}
 	r := reply{op: "revokemember"}
-	id := r.str(v)
-	return id, id != "" && r.err == nil, r.err
+	var out []string
+	for _, id := range r.list(v, 0) {
+		out = append(out, r.str(id))
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return out, nil
 }
 
 // Block: see Memory.Block.

@@ -5,7 +5,7 @@
 -- Unix milliseconds; numbers that may exceed 14 digits never go through
 -- cjson as numbers (it prints 14 significant digits): they travel as strings.
 
-local STATE, INVITE, ENTRIES, WAITING, DECIDED, LEASES, BLOCKED, SEATS, MEMBERS, REVOKED, CHAT, CHATSEQ = unpack(KEYS)
+local STATE, INVITE, ENTRIES, WAITING, DECIDED, LEASES, BLOCKED, SEATS, MEMBERS, REVOKED, CHAT, CHATSEQ, RIVALS = unpack(KEYS)
 local LIM = {
   lobby = tonumber(ARGV[1]), decided = tonumber(ARGV[2]), blocked = tonumber(ARGV[3]),
   seats = tonumber(ARGV[4]), revoked = tonumber(ARGV[5]), chat = tonumber(ARGV[6]),
@@ -271,20 +271,37 @@ end
 
 function OPS.takeseat()
   local id, raw = arg(1), arg(2)
-  if redis.call('HLEN', SEATS) >= LIM.seats then redis.call('DEL', SEATS, MEMBERS) end
+  if redis.call('HLEN', SEATS) >= LIM.seats then redis.call('DEL', SEATS, MEMBERS, RIVALS) end
   redis.call('HSET', SEATS, id, raw)
   redis.call('PEXPIRE', SEATS, TTL.seat)
   return 1
 end
 
+-- rivals are the seats whose claim on member was refused (space-separated
+-- ids, seat ids being hex).
+local function rivals(member)
+  local out = {}
+  for r in string.gmatch(redis.call('HGET', RIVALS, member) or '', '%S+') do out[#out + 1] = r end
+  return out
+end
+
 function OPS.seatismember()
-  local id, member = arg(1), arg(2)
+  local id, member, max_rivals = arg(1), arg(2), tonumber(arg(3))
   local raw = redis.call('HGET', SEATS, id)
   if not raw then return 0 end
   local s = cjson.decode(raw)
   if s.member == member or is_revoked(id) then return 0 end
   local other = redis.call('HGET', MEMBERS, member)
-  if other and other ~= id then return 0 end -- another seat's member
+  if other and other ~= id then -- another seat's member: id is its rival
+    local rs = rivals(member)
+    for _, r in ipairs(rs) do if r == id then return 0 end end
+    if #rs < max_rivals then
+      rs[#rs + 1] = id
+      redis.call('HSET', RIVALS, member, table.concat(rs, ' '))
+      redis.call('PEXPIRE', RIVALS, TTL.seat)
+    end
+    return 0
+  end
   seat_left(id)
   s.member = member
   redis.call('HSET', SEATS, id, cjson.encode(s))
@@ -311,10 +328,15 @@ end
 
 function OPS.revokemember()
   local member, except, now = arg(1), arg(2), tonumber(arg(3))
-  local id = redis.call('HGET', MEMBERS, member)
-  if not id or id == except then return '' end
-  revoke(id, now)
-  return id
+  local out, seen = {}, {}
+  local holder = redis.call('HGET', MEMBERS, member)
+  if holder and holder ~= except then out[1], seen[holder] = holder, true end
+  for _, r in ipairs(rivals(member)) do
+    if r ~= except and not seen[r] then out[#out + 1], seen[r] = r, true end
+  end
+  redis.call('HDEL', RIVALS, member)
+  for _, id in ipairs(out) do revoke(id, now) end
+  return out
 end
 
 function OPS.block()

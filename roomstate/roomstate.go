@@ -71,6 +71,8 @@
 //	blocked    set     "g:<guest id>", "n:<name key>"             TTLs.Room                          Limits.Blocked
 //	seats      hash    seat id -> JSON (name, role, guest, ...)   TTLs.Seat                          Limits.Seats (then emptied)
 //	members    hash    member id -> seat id                       TTLs.Seat                          Limits.Seats
+//	rivals     hash    member id -> ids of the seats whose claim   TTLs.Seat                          Limits.Rivals a member; emptied with seats
+//	                   on it was refused, space-separated
 //	revoked    zset    seat id -> time of removal                 TTLs.Seat                          Limits.Revoked (oldest dropped)
 //	chat       list    chat messages as JSON, oldest first        TTLs.Room                          Limits.Chat (LTRIM)
 //	chatseq    string  the last chat message id                   TTLs.Room                          -
@@ -268,6 +270,11 @@ type Limits struct {
 	// one ticket opening thousands of streams cannot push the host's
 	// presence or other guests' places out past Leases.
 	HolderLeases int
+	// Rivals bounds the seats kept as rivals of one member (4): seats
+	// whose claim to be that member was refused because another seat
+	// holds it (Memory.SeatIsMember). An honest page never makes such a
+	// claim, so a member has a rival only when some page lies.
+	Rivals int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -285,6 +292,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.Chat, 200)
 	def(&l.Leases, 4_000)
 	def(&l.HolderLeases, 4)
+	def(&l.Rivals, 4)
 	return l
 }
 

@@ -72,6 +72,9 @@ func TestRedisKeysExpireAndStayBounded(t *testing.T) {
 	must(s.TakeSeat(ctx, "K", "s1", roomstate.Seat{Name: "Ann", Role: roomstate.RoleGuest, GuestID: "g1", NameKey: "ann"}))
 	_, err = s.SeatIsMember(ctx, "K", "s1", "m1")
 	must(err)
+	must(s.TakeSeat(ctx, "K", "s2", roomstate.Seat{Name: "Bo", Role: roomstate.RoleGuest, GuestID: "g2", NameKey: "bo"}))
+	_, err = s.SeatIsMember(ctx, "K", "s2", "m1") // refused: s2 becomes m1's rival
+	must(err)
 	_, err = s.Block(ctx, "K", roomstate.Block{GuestID: "g1", NameKey: "ann", Seat: "s1", Now: now})
 	must(err)
 	_, _, _, err = s.NewInvite(ctx, "K", now)
@@ -89,7 +92,7 @@ func TestRedisKeysExpireAndStayBounded(t *testing.T) {
 	max := map[string]time.Duration{
 		"state": ttl.Room, "invite": ttl.Invite, "entries": 25*time.Second + time.Minute, "waiting": 25*time.Second + time.Minute,
 		"decided": ttl.Decision, "leases": 25 * time.Second, "blocked": ttl.Room, "seats": ttl.Seat, "members": ttl.Seat,
-		"revoked": ttl.Seat, "chat": ttl.Room, "chatseq": ttl.Room,
+		"revoked": ttl.Seat, "chat": ttl.Room, "chatseq": ttl.Room, "rivals": ttl.Seat,
 	}
 	found, err := c.Keys(ctx, "*").Result()
 	must(err)
@@ -174,7 +177,7 @@ func TestRedisDownIsUnavailable(t *testing.T) {
 		"MemberSeat":    func() error { _, _, _, err := s.MemberSeat(ctx, "D", "m"); return err },
 		"Members":       func() error { _, err := s.Members(ctx, "D"); return err },
 		"Revoked":       func() error { _, err := s.Revoked(ctx, "D", "s"); return err },
-		"RevokeMember":  func() error { _, _, err := s.RevokeMember(ctx, "D", "m", "", t0); return err },
+		"RevokeMember":  func() error { _, err := s.RevokeMember(ctx, "D", "m", "", t0); return err },
 		"Block":         func() error { _, err := s.Block(ctx, "D", roomstate.Block{GuestID: "g", Now: t0}); return err },
 		"InviteVersion": func() error { _, err := s.InviteVersion(ctx, "D"); return err },
 		"NewInvite":     func() error { _, _, _, err := s.NewInvite(ctx, "D", t0); return err },
