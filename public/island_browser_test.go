@@ -239,6 +239,32 @@ func TestChannel(t *testing.T) {
 		}
 	})
 
+	t.Run("rows pushed while a post is in flight bring a snapshot after its answer; pushed while idle, none", func(t *testing.T) {
+		r := runChannel(t, tab, `
+			let release;
+			const gate = new Promise((res) => { release = res; });
+			const h = it.harness(async (req, n) => { if (n === 2) await gate; return it.ok(String(n)); });
+			h.channel.send("member.joined", it.memberEvent(1));
+			await h.settle(() => h.swaps.length === 1);
+			h.channel.pushed(); // idle: the panel already has the pushed rows
+			h.channel.send("member.joined", it.memberEvent(2));
+			while (h.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+			h.channel.pushed(); // the answer to post 2 may predate them
+			release();
+			await h.settle(() => h.swaps.length === 3);
+			return h;`)
+		var names [][]string
+		for _, req := range r.Requests {
+			names = append(names, req.Names)
+		}
+		if r.Snapshots != 1 || len(r.Requests) != 3 || !slices.Equal(r.Requests[2].Names, []string{"members.snapshot"}) {
+			t.Errorf("got %d getMembers calls and posts %q, want one snapshot, posted after the answer in flight", r.Snapshots, names)
+		}
+		if b := r.Requests[2].Base; b == nil || *b != "2" {
+			t.Errorf("snapshot's base: got %v, want 2 (it follows the answer in flight)", b)
+		}
+	})
+
 	t.Run("413 splits a batch; a single refused event is replaced by a snapshot", func(t *testing.T) {
 		r := runChannel(t, tab, `
 			const h = it.harness((req) => {

@@ -61,6 +61,11 @@ let channel = null;
 export function initCall(c, h) {
   config = c;
   hooks = h;
+  // A moderator's rows sent anew over the stream (their ask buttons) may
+  // meet an answer to this page's own post that was rendered before them.
+  document.body.addEventListener('htmx:sseMessage', (ev) => {
+    if (/** @type {CustomEvent<MessageEvent>} */ (ev).detail?.type === 'roster-rows') channel?.pushed();
+  });
 }
 
 /**
@@ -185,8 +190,8 @@ function openEventChannel(rs, seat) {
 }
 
 /**
- * The members.snapshot the server asked for: the SDK's whole member list,
- * the only time the island sends one.
+ * A members.snapshot, when the server asked for one or rows pushed over the
+ * stream met a post in flight: the SDK's whole member list.
  * @param {RoomSession} rs
  */
 async function snapshot(rs) {

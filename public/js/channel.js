@@ -50,6 +50,9 @@ const LIST_EVENTS = new Set(['room.joined', 'members.snapshot']);
  * @typedef {object} Channel
  * @property {(name: string, data: object) => void} send queues one wire event
  * @property {() => void} snapshot sends a members.snapshot (unless one is on its way)
+ * @property {() => void} pushed rows of this roster arrived over the stream: an
+ *   answer in flight may have been rendered before them and would undo them
+ *   when swapped in, so a snapshot follows it and its whole answer wins
  * @property {() => void} close forgets the channel: nothing more is sent or swapped
  * @property {() => {base: string, queued: number, stopped: boolean, epoch: string}} state for tests
  */
@@ -92,6 +95,8 @@ export function openChannel(opts) {
   /** The seq of a queued snapshot the server has not answered yet, so one request is not answered twice. */
   let snapshotSeq = 0;
   let snapshotFailures = 0;
+  /** Rows were pushed while a post was in flight: a snapshot follows its answer. */
+  let resync = false;
 
   /** @param {number} n */
   const backoff = (n) => {
@@ -230,7 +235,8 @@ export function openChannel(opts) {
         opts.swap(html, res.headers.get('X-Roster-Render') === 'delta' ? 'delta' : 'full');
         base = res.headers.get('X-Roster-Version') || '';
       }
-      if (res.headers.get('X-Roster-Snapshot') === 'needed') askSnapshot();
+      if (res.headers.get('X-Roster-Snapshot') === 'needed' || resync) askSnapshot();
+      resync = false;
       // Events that arrived meanwhile have waited long enough.
       schedule(0);
       return;
@@ -271,6 +277,9 @@ export function openChannel(opts) {
     },
     snapshot: () => {
       askSnapshot();
+    },
+    pushed: () => {
+      if (inFlight) resync = true;
     },
     close: () => {
       closed = true;
