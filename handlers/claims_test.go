@@ -110,3 +110,26 @@ func TestARemovalRevokesEverySeatThatClaimedTheMember(t *testing.T) {
 		}
 	}
 }
+
+// A reloaded page joins with a new token and seat, and the SDK reattaches
+// it to its call, member id and all: from the same browser, the member
+// moves to the new seat, and asks reach the page that is there now.
+func TestAReloadedPageKeepsItsMember(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fastStreams)
+	base := serve(t, e)
+	inv := guestInvite(t, e, "P")
+	mod := moderatorSeat(t, e, "P")
+	bob, _ := guestSeat(t, e, inv, "Bob", "m-bob")
+	_, a := bob.token("P", map[string]any{"user": "Bob", "invite": inviteBodyV(inv)})
+	if a.Seat == "" {
+		t.Fatalf("token after the reload: %s", a.Error)
+	}
+	claimMember(t, bob, "P", a.Seat, "g2", "m-bob", "Bob")
+	hostSees(t, e, "P", mod)
+	s := openSSE(t, base, bob.streamPath("P", "X-Seat", a.Seat), "")
+	if resp, _ := e.modPost("/rooms/P/ask-unmute", mod, url.Values{"member": {"m-bob"}}); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("asking Bob: got %d, want 204", resp.StatusCode)
+	}
+	s.next(t, "unmute-request")
+}

@@ -239,31 +239,56 @@ func TestChannel(t *testing.T) {
 		}
 	})
 
-	t.Run("rows pushed while a post is in flight bring a snapshot after its answer; pushed while idle, none", func(t *testing.T) {
+	t.Run("rows pushed while no post is in flight bring nothing", func(t *testing.T) {
 		r := runChannel(t, tab, `
-			let release;
-			const gate = new Promise((res) => { release = res; });
-			const h = it.harness(async (req, n) => { if (n === 2) await gate; return it.ok(String(n)); });
+			const h = it.harness((req, n) => it.ok(String(n)));
 			h.channel.send("member.joined", it.memberEvent(1));
 			await h.settle(() => h.swaps.length === 1);
-			h.channel.pushed(); // idle: the panel already has the pushed rows
+			h.channel.pushed(); // the panel already has the pushed rows
 			h.channel.send("member.joined", it.memberEvent(2));
-			while (h.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
-			h.channel.pushed(); // the answer to post 2 may predate them
-			release();
-			await h.settle(() => h.swaps.length === 3);
+			await h.settle(() => h.swaps.length === 2);
 			return h;`)
-		var names [][]string
-		for _, req := range r.Requests {
-			names = append(names, req.Names)
-		}
-		if r.Snapshots != 1 || len(r.Requests) != 3 || !slices.Equal(r.Requests[2].Names, []string{"members.snapshot"}) {
-			t.Errorf("got %d getMembers calls and posts %q, want one snapshot, posted after the answer in flight", r.Snapshots, names)
-		}
-		if b := r.Requests[2].Base; b == nil || *b != "2" {
-			t.Errorf("snapshot's base: got %v, want 2 (it follows the answer in flight)", b)
+		if r.Snapshots != 0 || len(r.Requests) != 2 {
+			t.Errorf("got %d getMembers calls and %d posts, want none and 2", r.Snapshots, len(r.Requests))
 		}
 	})
+
+	for _, tc := range []struct{ name, answer string }{
+		{"swapped (200)", "it.ok(String(n))"},
+		{"failed (503), then resent", `new Response("busy", {status: 503})`},
+	} {
+		t.Run("rows pushed while a post is in flight: its answer "+tc.name, func(t *testing.T) {
+			r := runChannel(t, tab, `
+				let release;
+				const gate = new Promise((res) => { release = res; });
+				const h = it.harness(async (req, n) => {
+					if (n === 2) { await gate; return `+tc.answer+`; }
+					return it.ok(String(n));
+				});
+				h.channel.send("member.joined", it.memberEvent(1));
+				await h.settle(() => h.swaps.length === 1);
+				h.channel.send("member.joined", it.memberEvent(2));
+				while (h.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+				h.channel.pushed(); // the answer to post 2 may predate them
+				release();
+				await h.settle(() => h.swaps.length === 3 || (h.swaps.length === 2 && h.requests.length >= 3));
+				await new Promise((r) => setTimeout(r, 50)); // a snapshot asked for now would show below
+				return h;`)
+			var names [][]string
+			for _, req := range r.Requests {
+				names = append(names, req.Names)
+			}
+			swapped := strings.HasPrefix(tc.name, "swapped")
+			switch {
+			case swapped && (r.Snapshots != 1 || len(r.Requests) != 3 || !slices.Equal(r.Requests[2].Names, []string{"members.snapshot"})):
+				t.Errorf("got %d getMembers calls and posts %q, want one snapshot, posted after the answer", r.Snapshots, names)
+			case swapped && (r.Requests[2].Base == nil || *r.Requests[2].Base != "2"):
+				t.Errorf("snapshot's base: got %v, want 2 (it follows the answer in flight)", r.Requests[2].Base)
+			case !swapped && (r.Snapshots != 0 || len(r.Requests) != 3 || r.Requests[2].Base != nil):
+				t.Errorf("got %d getMembers calls and posts %q, want none: the resend (no base, so a full answer) is rendered after the push", r.Snapshots, names)
+			}
+		})
+	}
 
 	t.Run("413 splits a batch; a single refused event is replaced by a snapshot", func(t *testing.T) {
 		r := runChannel(t, tab, `

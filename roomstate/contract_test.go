@@ -433,6 +433,56 @@ var contract = []struct {
 			f.t.Error("once s1 left, its member id could not be taken")
 		}
 	}},
+	{"the same person's reloaded page takes its member over", func(f *fixture) {
+		f.seat("s1", "Bob", roomstate.RoleGuest, "g1")
+		f.seat("s2", "Bob", roomstate.RoleGuest, "g1") // the same browser, reloaded
+		f.seat("h1", "Host", roomstate.RoleModerator, "")
+		f.seat("h2", "Host", roomstate.RoleModerator, "")
+		f.member("s1", "m-bob")
+		if !f.member("s2", "m-bob") {
+			f.t.Error("the same browser's new seat could not take its member over")
+		}
+		if id, s, ok, _ := f.s.MemberSeat(f.ctx, f.room, "m-bob"); !ok || id != "s2" || s.Member != "m-bob" {
+			f.t.Errorf("m-bob: got seat %q %v, want s2", id, ok)
+		}
+		f.member("h1", "m-host")
+		if !f.member("h2", "m-host") {
+			f.t.Error("a host's new seat could not take its member over")
+		}
+		if ms, _ := f.s.Members(f.ctx, f.room); !slices.Equal(ms, []string{"m-bob", "m-host"}) {
+			f.t.Errorf("members: got %q", ms)
+		}
+		// Nobody was refused, so a removal revokes the new seat alone.
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m-bob", "h2", t0); !slices.Equal(ids, []string{"s2"}) {
+			f.t.Errorf("revoke m-bob: got %q, want s2", ids)
+		}
+	}},
+	{"a guest without a browser id, or a host, cannot take a guest's member", func(f *fixture) {
+		f.seat("s1", "Bob", roomstate.RoleGuest, "")
+		f.seat("s2", "Bob", roomstate.RoleGuest, "")
+		f.seat("h", "Host", roomstate.RoleModerator, "")
+		f.member("s1", "m-bob")
+		if f.member("s2", "m-bob") || f.member("h", "m-bob") {
+			f.t.Error("a seat with no browser in common took the member")
+		}
+		if id, _, _, _ := f.s.MemberSeat(f.ctx, f.room, "m-bob"); id != "s1" {
+			f.t.Errorf("m-bob: got seat %q, want s1", id)
+		}
+	}},
+	{"past the seats' limit, the rivals start again", func(f *fixture) {
+		f.seat("s1", "A", roomstate.RoleGuest, "g1")
+		f.seat("s2", "B", roomstate.RoleGuest, "g2")
+		for i := 1; i <= 6; i++ { // s1 names a new id each time, and s2 the same one
+			f.member("s1", fmt.Sprint("m", i))
+			f.member("s2", fmt.Sprint("m", i))
+		}
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m1", "", t0); len(ids) != 0 {
+			f.t.Errorf("revoke m1: got %q, want its rival forgotten", ids)
+		}
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m6", "", t0); !slices.Equal(ids, []string{"s1", "s2"}) {
+			f.t.Errorf("revoke m6: got %q, want s1 s2", ids)
+		}
+	}},
 	{"removing a member removes the seats refused as its rivals too", func(f *fixture) {
 		f.seat("h", "Host", roomstate.RoleModerator, "")
 		for _, id := range []string{"s1", "s2", "s3"} {

@@ -388,11 +388,13 @@ func (m *Memory) Seat(_ context.Context, name, id string) (Seat, bool, error) {
 
 // SeatIsMember records that seat id's page is member in the call,
 // reporting whether that is news (false for an unknown or revoked seat).
-// The first seat to claim a member keeps it until it leaves: a member id
-// is one join of one page, so a second seat's claim is a page naming
+// A member moves to a new seat only from one of the same person (Heir):
+// the SDK reattaches a reloaded page to its call, member id and all, under
+// the new seat of its new token. Another seat's claim is a page naming
 // someone else's member id, and is refused (false). Which of the two lies
 // cannot be told, so the refused seat is kept as a rival (at most
-// Limits.Rivals a member), and RevokeMember revokes it too.
+// Limits.Rivals a member, and as many members as Limits.Seats), and
+// RevokeMember revokes it too.
 func (m *Memory) SeatIsMember(_ context.Context, name, id, member string) (bool, error) {
 	r := m.room(name)
 	defer r.mu.Unlock()
@@ -400,11 +402,17 @@ func (m *Memory) SeatIsMember(_ context.Context, name, id, member string) (bool,
 	if !ok || s.Member == member || r.isRevoked(id) {
 		return false, nil
 	}
-	if other, ok := r.members[member]; ok && other != id {
-		if rs := r.rivals[member]; len(rs) < m.lim.Rivals && !slices.Contains(rs, id) {
+	if other, ok := r.members[member]; ok && other != id && !Heir(r.seats[other], s) {
+		rs := r.rivals[member]
+		if rs == nil && len(r.rivals) >= m.lim.Seats {
+			r.rivals = map[string][]string{}
+		}
+		if len(rs) < m.lim.Rivals && !slices.Contains(rs, id) {
 			r.rivals[member] = append(rs, id)
 		}
 		return false, nil
+	} else if ok && other != id {
+		r.seatLeft(other)
 	}
 	r.seatLeft(id)
 	s.Member = member

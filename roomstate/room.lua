@@ -285,6 +285,14 @@ local function rivals(member)
   return out
 end
 
+-- heir: see roomstate.Heir (prev_raw is the holder's seat JSON, or false).
+local function heir(prev_raw, next)
+  if not prev_raw then return false end
+  local prev = cjson.decode(prev_raw)
+  if prev.role == 'moderator' and next.role == 'moderator' then return true end
+  return prev.role == 'guest' and next.role == 'guest' and prev.gid ~= '' and prev.gid == next.gid
+end
+
 function OPS.seatismember()
   local id, member, max_rivals = arg(1), arg(2), tonumber(arg(3))
   local raw = redis.call('HGET', SEATS, id)
@@ -292,15 +300,20 @@ function OPS.seatismember()
   local s = cjson.decode(raw)
   if s.member == member or is_revoked(id) then return 0 end
   local other = redis.call('HGET', MEMBERS, member)
-  if other and other ~= id then -- another seat's member: id is its rival
-    local rs = rivals(member)
-    for _, r in ipairs(rs) do if r == id then return 0 end end
-    if #rs < max_rivals then
-      rs[#rs + 1] = id
-      redis.call('HSET', RIVALS, member, table.concat(rs, ' '))
-      redis.call('PEXPIRE', RIVALS, TTL.seat)
+  if other and other ~= id then
+    if heir(redis.call('HGET', SEATS, other), s) then
+      seat_left(other) -- the same person's reloaded page: the member moves
+    else -- another seat's member: id is its rival
+      local rs = rivals(member)
+      for _, r in ipairs(rs) do if r == id then return 0 end end
+      if #rs == 0 and redis.call('HLEN', RIVALS) >= LIM.seats then redis.call('DEL', RIVALS) end
+      if #rs < max_rivals then
+        rs[#rs + 1] = id
+        redis.call('HSET', RIVALS, member, table.concat(rs, ' '))
+        redis.call('PEXPIRE', RIVALS, TTL.seat)
+      end
+      return 0
     end
-    return 0
   end
   seat_left(id)
   s.member = member

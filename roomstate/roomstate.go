@@ -71,8 +71,8 @@
 //	blocked    set     "g:<guest id>", "n:<name key>"             TTLs.Room                          Limits.Blocked
 //	seats      hash    seat id -> JSON (name, role, guest, ...)   TTLs.Seat                          Limits.Seats (then emptied)
 //	members    hash    member id -> seat id                       TTLs.Seat                          Limits.Seats
-//	rivals     hash    member id -> ids of the seats whose claim   TTLs.Seat                          Limits.Rivals a member; emptied with seats
-//	                   on it was refused, space-separated
+//	rivals     hash    member id -> seat ids refused it,          TTLs.Seat                          Limits.Rivals a member, Limits.Seats
+//	                   space-separated                                                               members (then emptied)
 //	revoked    zset    seat id -> time of removal                 TTLs.Seat                          Limits.Revoked (oldest dropped)
 //	chat       list    chat messages as JSON, oldest first        TTLs.Room                          Limits.Chat (LTRIM)
 //	chatseq    string  the last chat message id                   TTLs.Room                          -
@@ -218,6 +218,17 @@ type Seat struct {
 	Member  string `json:"member"`
 }
 
+// Heir reports whether seat next may take over a member from seat prev:
+// both are a moderator's (hosts), or both a guest's from the same browser
+// (the same non-empty GuestID), as when a page is reloaded and the SDK
+// reattaches it to its call.
+func Heir(prev, next Seat) bool {
+	if prev.Role == RoleModerator && next.Role == RoleModerator {
+		return true
+	}
+	return prev.Role == RoleGuest && next.Role == RoleGuest && prev.GuestID != "" && prev.GuestID == next.GuestID
+}
+
 // Block is "Remove and block": the browser and name to block (either may
 // be empty) and the seat to revoke ("" for none).
 type Block struct {
@@ -272,8 +283,9 @@ type Limits struct {
 	HolderLeases int
 	// Rivals bounds the seats kept as rivals of one member (4): seats
 	// whose claim to be that member was refused because another seat
-	// holds it (Memory.SeatIsMember). An honest page never makes such a
-	// claim, so a member has a rival only when some page lies.
+	// holds it (Memory.SeatIsMember). An honest page is refused only when
+	// it is a reload that cannot be told as one (a guest without a
+	// browser id), so a member has a rival mostly when some page lies.
 	Rivals int
 }
 

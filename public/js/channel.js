@@ -211,6 +211,10 @@ export function openChannel(opts) {
    */
   function answer(batch, res, html) {
     const status = res ? res.status : 0;
+    // Only a swapped answer can undo pushed rows; a resend's answer is
+    // rendered after them anyway.
+    const undone = resync && status === 200;
+    resync = false;
     if (!res || status === 429 || status >= 500) {
       // Keep the events, in order. Whether the server applied them is
       // unknown, so forget the base: the answer to the resend is full.
@@ -235,8 +239,7 @@ export function openChannel(opts) {
         opts.swap(html, res.headers.get('X-Roster-Render') === 'delta' ? 'delta' : 'full');
         base = res.headers.get('X-Roster-Version') || '';
       }
-      if (res.headers.get('X-Roster-Snapshot') === 'needed' || resync) askSnapshot();
-      resync = false;
+      if (res.headers.get('X-Roster-Snapshot') === 'needed' || undone) askSnapshot();
       // Events that arrived meanwhile have waited long enough.
       schedule(0);
       return;
