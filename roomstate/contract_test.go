@@ -445,6 +445,13 @@ var contract = []struct {
 		if id, s, ok, _ := f.s.MemberSeat(f.ctx, f.room, "m-bob"); !ok || id != "s2" || s.Member != "m-bob" {
 			f.t.Errorf("m-bob: got seat %q %v, want s2", id, ok)
 		}
+		// The old page's late room.left does not take it back.
+		if err := f.s.SeatLeft(f.ctx, f.room, "s1"); err != nil {
+			f.t.Fatal(err)
+		}
+		if id, _, ok, _ := f.s.MemberSeat(f.ctx, f.room, "m-bob"); !ok || id != "s2" {
+			f.t.Errorf("m-bob after the old seat left: got seat %q %v, want s2", id, ok)
+		}
 		f.member("h1", "m-host")
 		if !f.member("h2", "m-host") {
 			f.t.Error("a host's new seat could not take its member over")
@@ -479,6 +486,9 @@ var contract = []struct {
 		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m1", "", t0); len(ids) != 0 {
 			f.t.Errorf("revoke m1: got %q, want its rival forgotten", ids)
 		}
+		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m5", "", t0); !slices.Equal(ids, []string{"s2"}) {
+			f.t.Errorf("revoke m5: got %q, want its rival s2 kept (the rivals start again at the limit, not at every member)", ids)
+		}
 		if ids, _ := f.s.RevokeMember(f.ctx, f.room, "m6", "", t0); !slices.Equal(ids, []string{"s1", "s2"}) {
 			f.t.Errorf("revoke m6: got %q, want s1 s2", ids)
 		}
@@ -494,6 +504,9 @@ var contract = []struct {
 			f.member(id, "m-bob") // s2 twice; h, the host, too; s3 past Limits.Rivals (2)
 		}
 		f.member("s3", "m-host") // a guest claiming the host's own member id
+		if id, _, _, _ := f.s.MemberSeat(f.ctx, f.room, "m-host"); id != "h" {
+			f.t.Errorf("m-host: got seat %q, want h (a guest cannot take a host's member)", id)
+		}
 		ids, err := f.s.RevokeMember(f.ctx, f.room, "m-bob", "h", t0)
 		// The holder first, then the rivals in claim order, never the
 		// reporting moderator's own seat.

@@ -388,9 +388,11 @@ func (m *Memory) Seat(_ context.Context, name, id string) (Seat, bool, error) {
 
 // SeatIsMember records that seat id's page is member in the call,
 // reporting whether that is news (false for an unknown or revoked seat).
-// A member moves to a new seat only from one of the same person (Heir):
-// the SDK reattaches a reloaded page to its call, member id and all, under
-// the new seat of its new token. Another seat's claim is a page naming
+// A member moves to a new seat only from one of the same person, as far
+// as seats tell (Heir: any host's seat, or a guest seat of the same
+// browser): the SDK reattaches a reloaded page to its call, member id and
+// all, under the new seat of its new token. The old seat keeps its Member
+// field, harmlessly: the members map no longer points to it. Another seat's claim is a page naming
 // someone else's member id, and is refused (false). Which of the two lies
 // cannot be told, so the refused seat is kept as a rival (at most
 // Limits.Rivals a member, and as many members as Limits.Seats), and

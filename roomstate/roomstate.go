@@ -72,7 +72,7 @@
 //	seats      hash    seat id -> JSON (name, role, guest, ...)   TTLs.Seat                          Limits.Seats (then emptied)
 //	members    hash    member id -> seat id                       TTLs.Seat                          Limits.Seats
 //	rivals     hash    member id -> seat ids refused it,          TTLs.Seat                          Limits.Rivals a member, Limits.Seats
-//	                   space-separated                                                               members (then emptied)
+//	                   space-separated                                                               members (then emptied; also with seats)
 //	revoked    zset    seat id -> time of removal                 TTLs.Seat                          Limits.Revoked (oldest dropped)
 //	chat       list    chat messages as JSON, oldest first        TTLs.Room                          Limits.Chat (LTRIM)
 //	chatseq    string  the last chat message id                   TTLs.Room                          -
@@ -284,8 +284,9 @@ type Limits struct {
 	// Rivals bounds the seats kept as rivals of one member (4): seats
 	// whose claim to be that member was refused because another seat
 	// holds it (Memory.SeatIsMember). An honest page is refused only when
-	// it is a reload that cannot be told as one (a guest without a
-	// browser id), so a member has a rival mostly when some page lies.
+	// it is a reload that cannot be told as one (a guest whose browser
+	// cookie changed meanwhile), so a member has a rival mostly when some
+	// page lies.
 	Rivals int
 }
 
