@@ -58,57 +58,65 @@ func TestAPageCannotTakeAnotherMembersAsks(t *testing.T) {
 	}
 }
 
-// A page that names another member's id before that member's own page
-// does holds it (nobody can tell which page is lying), and a block of
-// that member still reaches the real member's seat: by the name the
-// moderator sees. The page that lied is revoked as the seat it claimed.
+// raced is a room where Mallory's page named Bob's member id before Bob's
+// own page did (nobody can tell which page lies), and the host's roster
+// shows both (lobby off).
+type raced struct {
+	e, mallory, bob   *testEnv
+	inv               url.Values
+	mod, mal, bobSeat string
+}
+
+func race(t *testing.T, room string) raced {
+	t.Helper()
+	r := raced{e: newEnv(t, fastStreams)}
+	r.inv = guestInvite(t, r.e, room)
+	r.mod = moderatorSeat(t, r.e, room)
+	r.mallory, r.mal = guestSeat(t, r.e, r.inv, "Mallory", "m-bob")
+	r.bob, r.bobSeat = guestSeat(t, r.e, r.inv, "Bob", "m-bob")
+	hostSees(t, r.e, room, r.mod)
+	return r
+}
+
+// bothRevoked checks that neither Bob's seat nor Mallory's may chat.
+func (r raced) bothRevoked(t *testing.T, room, after string) {
+	t.Helper()
+	for who, g := range map[string]struct {
+		env  *testEnv
+		seat string
+	}{"Bob": {r.bob, r.bobSeat}, "Mallory": {r.mallory, r.mal}} {
+		if resp, _ := g.env.chat(room, g.seat, "hello?"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s's seat after %s: got %d, want 403", who, after, resp.StatusCode)
+		}
+	}
+}
+
+// In the race, a block of Bob still reaches his seat, by the name the
+// moderator sees, and the page that held his id is revoked with it.
 func TestABlockReachesTheMemberWhoseIDAnotherPageHolds(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fastStreams)
-	inv := guestInvite(t, e, "R") // lobby off
-	mod := moderatorSeat(t, e, "R")
-	mallory, malSeat := guestSeat(t, e, inv, "Mallory", "m-bob")
-	bob, bobSeat := guestSeat(t, e, inv, "Bob", "m-bob")
-	hostSees(t, e, "R", mod)
-
-	resp, doc := e.modPost("/rooms/R/block", mod, url.Values{"member": {"m-bob"}})
+	r := race(t, "R")
+	resp, doc := r.e.modPost("/rooms/R/block", r.mod, url.Values{"member": {"m-bob"}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(testid(doc, "notice").Text(), "Bob") {
 		t.Fatalf("blocking Bob: got %d %q", resp.StatusCode, doc.Text())
 	}
-	if resp, _ := bob.chat("R", bobSeat, "hello?"); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("Bob's seat after his block: got %d, want 403", resp.StatusCode)
-	}
-	if resp, _ := mallory.chat("R", malSeat, "hello?"); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("the seat that claimed Bob's id: got %d, want 403", resp.StatusCode)
-	}
-	if k := guestAt(t, e, inv).knock("R", "bob", inv); k.status != http.StatusForbidden {
+	r.bothRevoked(t, "R", "Bob's block")
+	if k := guestAt(t, r.e, r.inv).knock("R", "bob", r.inv); k.status != http.StatusForbidden {
 		t.Errorf("the name Bob after the block: got %d, want 403", k.status)
 	}
 }
 
-// The same race, then a plain Remove: the SDK removes Bob, the host's
-// page reports member.left, and both seats that claimed Bob's id are
-// revoked, Bob's own among them.
+// In the race, a plain Remove: the SDK removes Bob, the host's page
+// reports member.left, and every seat that claimed Bob's id is revoked,
+// Bob's own among them.
 func TestARemovalRevokesEverySeatThatClaimedTheMember(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, fastStreams)
-	inv := guestInvite(t, e, "L") // lobby off
-	mod := moderatorSeat(t, e, "L")
-	mallory, malSeat := guestSeat(t, e, inv, "Mallory", "m-bob")
-	bob, bobSeat := guestSeat(t, e, inv, "Bob", "m-bob")
-	hostSees(t, e, "L", mod)
+	r := race(t, "L")
 	left := `{"epoch":"h1","events":[{"seq":2,"name":"member.left","data":{"member":{"id":"m-bob"}}}]}`
-	if resp, body := e.events("L", mod, left); resp.StatusCode != http.StatusOK {
+	if resp, body := r.e.events("L", r.mod, left); resp.StatusCode != http.StatusOK {
 		t.Fatalf("host's member.left: %d %s", resp.StatusCode, body)
 	}
-	for who, g := range map[string]struct {
-		env  *testEnv
-		seat string
-	}{"Bob": {bob, bobSeat}, "Mallory": {mallory, malSeat}} {
-		if resp, _ := g.env.chat("L", g.seat, "hello?"); resp.StatusCode != http.StatusForbidden {
-			t.Errorf("%s's seat after Bob's removal: got %d, want 403", who, resp.StatusCode)
-		}
-	}
+	r.bothRevoked(t, "L", "Bob's removal")
 }
 
 // A reloaded page joins with a new token and seat, and the SDK reattaches
