@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swrooms/swrooms/internal/proctest"
 	"github.com/swrooms/swrooms/internal/redistest"
 	"github.com/swrooms/swrooms/signalwire/swtest"
 )
@@ -41,7 +42,7 @@ type cluster struct {
 type appProcess struct {
 	Name string // the HAProxy server name: app1, app2, ...
 	URL  string // http://127.0.0.1:PORT, straight to the instance
-	Logs *syncBuffer
+	Logs *proctest.Buffer
 	cmd  *exec.Cmd
 	done chan struct{} // closed once the process has exited
 }
@@ -50,7 +51,7 @@ type appProcess struct {
 // addresses set through the environment, plus a stats socket the test asks
 // where streams are.
 type haproxyProcess struct {
-	Logs *syncBuffer
+	Logs *proctest.Buffer
 	url  string // http://HOST:PORT, where browsers go
 	sock string
 	cmd  *exec.Cmd
@@ -159,7 +160,7 @@ var listeningLine = regexp.MustCompile(`msg=listening addr=(http://\S+)`)
 // nothing of the test process's but PATH and HOME, and it reads no .env.
 func startAppProcess(t *testing.T, bin, name string, shared []string) *appProcess {
 	t.Helper()
-	a := &appProcess{Name: name, Logs: &syncBuffer{}, done: make(chan struct{})}
+	a := &appProcess{Name: name, Logs: &proctest.Buffer{}, done: make(chan struct{})}
 	a.cmd = exec.Command(bin, "-env-file=")
 	a.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ADDR=127.0.0.1:0"}, shared...)
 	out, err := a.cmd.StdoutPipe()
@@ -221,20 +222,7 @@ func (a *appProcess) Kill(t *testing.T) {
 
 // stop ends the instance as a deployment does, with SIGTERM, and kills it
 // if it has not exited within the app's own shutdown bound and then some.
-func (a *appProcess) stop() {
-	select {
-	case <-a.done:
-		return
-	default:
-	}
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.done:
-	case <-time.After(8 * time.Second):
-		_ = a.cmd.Process.Kill()
-		<-a.done
-	}
-}
+func (a *appProcess) stop() { proctest.Stop(a.cmd.Process, a.done, 8*time.Second) }
 
 // startHAProxy runs deploy/haproxy.cfg in the foreground (-db), listening
 // on a loopback address of its own (the browser scopes cookies by host,
@@ -243,7 +231,7 @@ func (a *appProcess) stop() {
 func startHAProxy(t *testing.T, bin string, apps []*appProcess) *haproxyProcess {
 	t.Helper()
 	dir := t.TempDir()
-	h := &haproxyProcess{Logs: &syncBuffer{}, sock: filepath.Join(dir, "stats.sock"), done: make(chan struct{})}
+	h := &haproxyProcess{Logs: &proctest.Buffer{}, sock: filepath.Join(dir, "stats.sock"), done: make(chan struct{})}
 	extra := filepath.Join(dir, "test-stats.cfg")
 	if err := os.WriteFile(extra, []byte("global\n    stats socket "+h.sock+" mode 600 level operator\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -263,20 +251,7 @@ func startHAProxy(t *testing.T, bin string, apps []*appProcess) *haproxyProcess 
 		_ = h.cmd.Wait()
 		close(h.done)
 	}()
-	t.Cleanup(func() {
-		select {
-		case <-h.done:
-			return
-		default:
-		}
-		_ = h.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-h.done:
-		case <-time.After(5 * time.Second):
-			_ = h.cmd.Process.Kill()
-			<-h.done
-		}
-	})
+	t.Cleanup(func() { proctest.Stop(h.cmd.Process, h.done, 5*time.Second) })
 	h.url = "http://" + listen
 	return h
 }

@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/swrooms/swrooms/internal/browsertest"
+	"github.com/swrooms/swrooms/internal/proctest"
 	"github.com/swrooms/swrooms/signalwire/swtest"
 )
 
@@ -23,7 +22,7 @@ func TestMain(m *testing.M) { browsertest.Main(m) }
 // testApp is a running instance of the real run(), on a loopback port.
 type testApp struct {
 	URL  string
-	Logs *syncBuffer
+	Logs *proctest.Buffer
 	// Fake is the fake SignalWire API the app talks to; nil in sandbox
 	// mode, where run() starts its own.
 	Fake   *swtest.Fake
@@ -44,7 +43,7 @@ const (
 func startApp(t *testing.T, environ []string, opts ...runOption) *testApp {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	app := &testApp{Logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	app := &testApp{Logs: &proctest.Buffer{}, cancel: cancel, done: make(chan error, 1)}
 	addrc := make(chan string, 1)
 	environ = append([]string{"ADDR=" + nextLoopback() + ":0"}, environ...)
 	opts = append(opts, withOnListen(func(a string) { addrc <- a }))
@@ -160,22 +159,4 @@ var loopbackHosts atomic.Uint32
 func nextLoopback() string {
 	n := loopbackHosts.Add(1)
 	return fmt.Sprintf("127.0.%d.%d", 1+n/250, 1+n%250)
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/swrooms/swrooms/handlers"
+	"github.com/swrooms/swrooms/internal/proctest"
 	"github.com/swrooms/swrooms/roomstate"
 	"github.com/swrooms/swrooms/roster"
 	"github.com/swrooms/swrooms/signalwire"
@@ -75,7 +75,7 @@ func TestStreamLogLinesCarryTheRequestID(t *testing.T) {
 
 // newEnvLogged is an app over rooms with fast streams whose log is wrapped
 // as main wraps it (request ids added), and that log.
-func newEnvLogged(t *testing.T, rooms handlers.RoomStates) (*testEnv, *logBuffer) {
+func newEnvLogged(t *testing.T, rooms handlers.RoomStates) (*testEnv, *proctest.Buffer) {
 	t.Helper()
 	fake, srv := swtest.NewServer(projectKey, apiToken)
 	t.Cleanup(srv.Close)
@@ -85,7 +85,7 @@ func newEnvLogged(t *testing.T, rooms handlers.RoomStates) (*testEnv, *logBuffer
 	}
 	cfg := handlers.Config{SecretKey: []byte(secretKey), InviteTTL: time.Hour, MaxMembers: 5}
 	fastStreams(&cfg)
-	logw := &logBuffer{}
+	logw := &proctest.Buffer{}
 	status := handlers.NewStatus()
 	status.SetReady()
 	h := handlers.New(cfg, handlers.Deps{
@@ -97,7 +97,7 @@ func newEnvLogged(t *testing.T, rooms handlers.RoomStates) (*testEnv, *logBuffer
 }
 
 // waitLog waits up to 5 s for a line containing marker.
-func waitLog(t *testing.T, logs *logBuffer, marker string) {
+func waitLog(t *testing.T, logs *proctest.Buffer, marker string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(logs.String(), marker) {
@@ -106,24 +106,6 @@ func waitLog(t *testing.T, logs *logBuffer, marker string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// logBuffer is a log the app writes while the test reads it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // TestARequestFastHTTPCannotReadGetsARequestIDToo: a request refused

@@ -10,9 +10,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swrooms/swrooms/internal/proctest"
 )
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's CPU times: 100 on
@@ -112,15 +113,7 @@ func startChild(t *testing.T, bin string, args, environ []string) *child {
 }
 
 // stop sends SIGTERM and waits up to 10 s, then kills.
-func (c *child) stop() {
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-c.done
-	}
-}
+func (c *child) stop() { proctest.Stop(c.cmd.Process, c.done, 10*time.Second) }
 
 // cpu is the process's CPU time so far, user and system, all threads
 // (/proc/<pid>/stat utime+stime, 10 ms resolution).

@@ -5,7 +5,6 @@
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/swrooms/swrooms/internal/proctest"
 	"github.com/swrooms/swrooms/internal/redisconn"
 )
 
@@ -31,26 +31,7 @@ type Server struct {
 	Addr string
 	URL  string
 	cmd  *exec.Cmd
-	out  syncBuffer
-}
-
-// syncBuffer is the server's output, written by exec's copying goroutine
-// and read at cleanup.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *syncBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
+	out  proctest.Buffer // its output, read at cleanup
 }
 
 // Start starts a redis-server for t and waits until it answers PING.
