@@ -106,6 +106,15 @@ func (r *reply) str(v any) string {
 	return s
 }
 
+// strs is a list of strings (seat ids); nil for an empty one.
+func (r *reply) strs(v any) []string {
+	var out []string
+	for _, x := range r.list(v, 0) {
+		out = append(out, r.str(x))
+	}
+	return out
+}
+
 func (r *reply) num(v any) int64 {
 	n, ok := v.(int64)
 	if !ok {
@@ -265,10 +274,7 @@ func (s *Redis) Moderators(ctx context.Context, room string, now time.Time) ([]s
 		return nil, err
 	}
 	r := reply{op: "moderators"}
-	var out []string
-	for _, id := range r.list(v, 0) {
-		out = append(out, r.str(id))
-	}
+	out := r.strs(v)
 	slices.Sort(out)
 	return slices.Compact(out), r.err
 }
@@ -355,10 +361,7 @@ func (s *Redis) RevokeMember(ctx context.Context, room, member, except string, n
 		return nil, err
 	}
 	r := reply{op: "revokemember"}
-	var out []string
-	for _, id := range r.list(v, 0) {
-		out = append(out, r.str(id))
-	}
+	out := r.strs(v)
 	if r.err != nil {
 		return nil, r.err
 	}
@@ -373,10 +376,7 @@ func (s *Redis) Block(ctx context.Context, room string, b Block) (Blocked, error
 	}
 	r := reply{op: "block"}
 	l := r.list(v, 5)
-	out := Blocked{Change: r.change(l), Denied: r.entries(r.list(l[4], 0))}
-	for _, id := range r.list(l[3], 0) {
-		out.Seats = append(out.Seats, r.str(id))
-	}
+	out := Blocked{Change: r.change(l), Seats: r.strs(l[3]), Denied: r.entries(r.list(l[4], 0))}
 	slices.Sort(out.Seats)
 	return out, r.err
 }
