@@ -413,8 +413,6 @@ func (m *Memory) SeatIsMember(_ context.Context, name, id, member string) (bool,
 			r.rivals[member] = append(rs, id)
 		}
 		return false, nil
-	} else if ok && other != id {
-		r.seatLeft(other)
 	}
 	r.seatLeft(id)
 	s.Member = member

@@ -300,20 +300,18 @@ function OPS.seatismember()
   local s = cjson.decode(raw)
   if s.member == member or is_revoked(id) then return 0 end
   local other = redis.call('HGET', MEMBERS, member)
-  if other and other ~= id then
-    if heir(redis.call('HGET', SEATS, other), s) then
-      seat_left(other) -- the same person's reloaded page: the member moves
-    else -- another seat's member: id is its rival
-      local rs = rivals(member)
-      for _, r in ipairs(rs) do if r == id then return 0 end end
-      if #rs == 0 and redis.call('HLEN', RIVALS) >= LIM.seats then redis.call('DEL', RIVALS) end
-      if #rs < max_rivals then
-        rs[#rs + 1] = id
-        redis.call('HSET', RIVALS, member, table.concat(rs, ' '))
-        redis.call('PEXPIRE', RIVALS, TTL.seat)
-      end
-      return 0
+  -- Another seat's member, unless the same person's reloaded page: id is
+  -- its rival.
+  if other and other ~= id and not heir(redis.call('HGET', SEATS, other), s) then
+    local rs = rivals(member)
+    for _, r in ipairs(rs) do if r == id then return 0 end end
+    if #rs == 0 and redis.call('HLEN', RIVALS) >= LIM.seats then redis.call('DEL', RIVALS) end
+    if #rs < max_rivals then
+      rs[#rs + 1] = id
+      redis.call('HSET', RIVALS, member, table.concat(rs, ' '))
+      redis.call('PEXPIRE', RIVALS, TTL.seat)
     end
+    return 0
   end
   seat_left(id)
   s.member = member
